@@ -1,0 +1,32 @@
+# SONIC developer targets. `make demo` and `make test` work on a fresh machine: both run `setup`.
+VENV_PY := .venv/bin/python
+STAMP := .venv/.sonic-setup-stamp
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml) scripts/setup.sh
+	bash scripts/setup.sh
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV_PY) examples/demo.py
+
+test: setup
+	$(VENV_PY) -m pytest -q
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/basedpyright
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: setup
+	@set -e; for f in benchmarks/*.py; do echo "== $$f"; $(VENV_PY) $$f; done
+
+clean:
+	rm -rf .venv .tools .pytest_cache .ruff_cache

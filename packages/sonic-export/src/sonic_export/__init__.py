@@ -1,0 +1,3 @@
+"""sonic_export: see packages/sonic-export/README.md."""
+
+__version__ = "0.1.0"
