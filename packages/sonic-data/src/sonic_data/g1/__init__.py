@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sonic_data.g1.actuators import (
+    ACTION_SCALE,
+    ARMATURE,
+    EFFORT_LIMIT,
+    JOINT_MOTORS,
+    KD,
+    KP,
+    MOTORS,
+    VELOCITY_LIMIT,
+    Motor,
+    motor_of,
+)
+from sonic_data.g1.default_pose import DEFAULT_JOINT_POS, DEFAULT_ROOT_HEIGHT
 from sonic_data.g1.names import (
     BODY_NAMES,
     ISAACLAB_JOINT_NAMES,
@@ -21,6 +34,18 @@ MJCF_PATH: Path = Path(__file__).with_name("g1.xml")
 """Path of the vendored mesh-free G1 MJCF."""
 
 __all__ = [
+    "ACTION_SCALE",
+    "ARMATURE",
+    "DEFAULT_JOINT_POS",
+    "DEFAULT_ROOT_HEIGHT",
+    "EFFORT_LIMIT",
+    "JOINT_MOTORS",
+    "KD",
+    "KP",
+    "MOTORS",
+    "Motor",
+    "VELOCITY_LIMIT",
+    "motor_of",
     "BODY_NAMES",
     "ISAACLAB_JOINT_NAMES",
     "JOINT_NAMES",
