@@ -202,14 +202,20 @@ def yaw_quat(q: Tensor) -> Tensor:
 
 
 def quat_slerp(q0: Tensor, q1: Tensor, t: Tensor | float) -> Tensor:
-    """Spherical linear interpolation along the shorter arc; ``t`` broadcasts to (...)."""
-    t = torch.as_tensor(t, dtype=q0.dtype, device=q0.device)
-    if t.dim() < q0.dim():
-        t = t.unsqueeze(-1)
+    """Spherical linear interpolation of unit quaternions along the shorter arc.
+
+    Args:
+        q0: start, ``(..., 4)``; returned at ``t = 0``.
+        q1: end, ``(..., 4)``; returned (up to sign) at ``t = 1``.
+        t: fraction, a float or a tensor of shape ``(...)`` that broadcasts with the batch.
+
+    The arc angle is ``2·atan2(‖q0 − q1‖, ‖q0 + q1‖)`` rather than ``acos(q0·q1)``: it is accurate
+    for nearly equal quaternions and its gradient stays finite there.
+    """
+    t = torch.as_tensor(t, dtype=q0.dtype, device=q0.device).unsqueeze(-1)
     dot = (q0 * q1).sum(-1, keepdim=True)
     q1 = torch.where(dot < 0, -q1, q1)
-    dot = dot.abs().clamp(max=1.0)
-    theta = torch.acos(dot)
+    theta = 2.0 * torch.atan2((q0 - q1).norm(dim=-1, keepdim=True), (q0 + q1).norm(dim=-1, keepdim=True))
     sin_theta = torch.sin(theta)
     near = sin_theta < 1e-6
     safe = torch.where(near, torch.ones_like(sin_theta), sin_theta)

@@ -6,8 +6,6 @@ model file; everything else (USD for Isaac Lab, forward kinematics) is derived f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sonic_data.g1.actuators import (
     ACTION_SCALE,
     ARMATURE,
@@ -21,6 +19,14 @@ from sonic_data.g1.actuators import (
     motor_of,
 )
 from sonic_data.g1.default_pose import DEFAULT_JOINT_POS, DEFAULT_ROOT_HEIGHT
+from sonic_data.g1.model import (
+    G1_MJCF,
+    JOINT_LIMITS,
+    JOINT_LOWER,
+    JOINT_UPPER,
+    MJCF_PATH,
+    TOTAL_MASS,
+)
 from sonic_data.g1.names import (
     BODY_NAMES,
     ISAACLAB_JOINT_NAMES,
@@ -30,27 +36,29 @@ from sonic_data.g1.names import (
     joint_permutation,
 )
 
-MJCF_PATH: Path = Path(__file__).with_name("g1.xml")
-"""Path of the vendored mesh-free G1 MJCF."""
-
 __all__ = [
     "ACTION_SCALE",
     "ARMATURE",
+    "BODY_NAMES",
     "DEFAULT_JOINT_POS",
     "DEFAULT_ROOT_HEIGHT",
     "EFFORT_LIMIT",
+    "G1_MJCF",
+    "ISAACLAB_JOINT_NAMES",
+    "JOINT_LIMITS",
+    "JOINT_LOWER",
     "JOINT_MOTORS",
+    "JOINT_NAMES",
+    "JOINT_UPPER",
     "KD",
     "KP",
-    "MOTORS",
-    "Motor",
-    "VELOCITY_LIMIT",
-    "motor_of",
-    "BODY_NAMES",
-    "ISAACLAB_JOINT_NAMES",
-    "JOINT_NAMES",
     "MJCF_PATH",
+    "MOTORS",
     "NUM_JOINTS",
+    "TOTAL_MASS",
     "TRACKED_BODY_NAMES",
+    "VELOCITY_LIMIT",
+    "Motor",
     "joint_permutation",
+    "motor_of",
 ]
