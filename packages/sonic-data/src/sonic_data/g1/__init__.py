@@ -1,7 +1,9 @@
-"""The Unitree G1 29-DOF description: the single source of joint/body names, orders and the MJCF.
+"""The Unitree G1 29-DOF description: the single source of every number about the robot.
 
 The vendored MJCF ``g1.xml`` (mesh-free; provenance in its header, licences beside it) is the one
-model file; everything else (USD for Isaac Lab, forward kinematics) is derived from it.
+model file; everything else (USD for Isaac Lab, forward kinematics, joint limits, mass) is derived
+from it. Modules: ``names`` (joint/body names and orders), ``model`` (numbers read from the MJCF),
+``mjcf`` (the ``xml.etree`` reader), ``actuators`` (SONIC's gains and limits), ``default_pose``.
 """
 
 from __future__ import annotations
