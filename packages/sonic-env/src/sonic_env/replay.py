@@ -1,0 +1,75 @@
+"""Kinematic replay: write a reference state straight into the simulator, bypassing physics.
+
+The motion command's replay mode (and reference-state initialisation) put each robot exactly on a
+reference frame: root pose and velocity plus all joint positions and velocities. The library's
+conventions hold at this border: quaternions are ``wxyz`` and joints are in canonical
+(``sonic_data.g1.JOINT_NAMES``) order. Isaac Lab 3.0 takes root poses as ``(x, y, z, qx, qy, qz, qw)``
+(``xyzw``), so the conversion happens here, once.
+
+The write invalidates Isaac Lab's cached kinematics, so body poses read afterwards
+(``robot.data.body_link_pos_w``) are the forward kinematics of the written state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from isaaclab.assets import Articulation
+
+from sonic_data import g1
+from sonic_data.rotations import wxyz_to_xyzw
+
+
+def write_reference_state(
+    robot: Articulation,
+    env_ids: Sequence[int] | torch.Tensor,
+    root_pos_w: torch.Tensor,
+    root_quat_wxyz: torch.Tensor,
+    joint_pos: torch.Tensor,
+    root_lin_vel_w: torch.Tensor | None = None,
+    root_ang_vel_w: torch.Tensor | None = None,
+    joint_vel: torch.Tensor | None = None,
+) -> None:
+    """Put the robots of ``env_ids`` on the given state (velocities default to zero).
+
+    Args:
+        robot: the G1 articulation, whose joints are in canonical order (checked at env build).
+        env_ids: environments to write, ``n`` of them.
+        root_pos_w: pelvis position in the world frame (add ``scene.env_origins`` to env-local
+            reference positions), shape ``(n, 3)``.
+        root_quat_wxyz: pelvis orientation in the world frame, ``wxyz``, shape ``(n, 4)``.
+        joint_pos: joint angles (rad), canonical order, shape ``(n, 29)``.
+        root_lin_vel_w: pelvis (link frame origin) linear velocity, world frame, ``(n, 3)``.
+        root_ang_vel_w: pelvis angular velocity, world frame, ``(n, 3)``.
+        joint_vel: joint velocities (rad/s), canonical order, ``(n, 29)``.
+
+    Raises:
+        ValueError: if a tensor's shape does not match ``len(env_ids)``.
+    """
+    device = robot.device
+    ids = torch.as_tensor(env_ids, dtype=torch.long, device=device).reshape(-1)
+    n = ids.numel()
+    zeros3 = torch.zeros(n, 3, device=device)
+    inputs = {
+        "root_pos_w": (root_pos_w, (n, 3)),
+        "root_quat_wxyz": (root_quat_wxyz, (n, 4)),
+        "joint_pos": (joint_pos, (n, g1.NUM_JOINTS)),
+        "root_lin_vel_w": (zeros3 if root_lin_vel_w is None else root_lin_vel_w, (n, 3)),
+        "root_ang_vel_w": (zeros3 if root_ang_vel_w is None else root_ang_vel_w, (n, 3)),
+        "joint_vel": (
+            torch.zeros(n, g1.NUM_JOINTS, device=device) if joint_vel is None else joint_vel,
+            (n, g1.NUM_JOINTS),
+        ),
+    }
+    for name, (value, shape) in inputs.items():
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                f"write_reference_state: {name} has shape {tuple(value.shape)}, expected {shape}"
+            )
+    t = {name: value.to(device=device, dtype=torch.float32) for name, (value, _) in inputs.items()}
+    pose = torch.cat([t["root_pos_w"], wxyz_to_xyzw(t["root_quat_wxyz"])], dim=-1)
+    velocity = torch.cat([t["root_lin_vel_w"], t["root_ang_vel_w"]], dim=-1)
+    robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=ids)
+    robot.write_root_link_velocity_to_sim_index(root_velocity=velocity, env_ids=ids)
+    robot.write_joint_state_to_sim_index(position=t["joint_pos"], velocity=t["joint_vel"], env_ids=ids)
