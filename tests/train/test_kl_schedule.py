@@ -1,0 +1,155 @@
+"""Adaptive-KL learning rate and the actor/critic optimiser."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from sonic_train.algo.config import PPOConfig
+from sonic_train.algo.kl_schedule import AdaptiveKLSchedule
+from sonic_train.algo.optim import ActorCriticOptimizer, clip_grad_norm
+
+
+def test_kl_above_twice_desired_divides_lr_by_1_5() -> None:
+    """KL 0.03 > 0.02: 1.2e-4 / 1.5 = 8e-5."""
+    schedule = AdaptiveKLSchedule(initial_lr=1.2e-4)
+    assert schedule.update(0.03) == pytest.approx(8e-5)
+
+
+def test_kl_below_half_desired_multiplies_lr_by_1_5() -> None:
+    """KL 0.004 < 0.005: 2e-5 * 1.5 = 3e-5."""
+    schedule = AdaptiveKLSchedule()
+    assert schedule.update(torch.tensor(0.004)) == pytest.approx(3e-5)
+
+
+def test_kl_inside_band_or_zero_keeps_lr() -> None:
+    """0.005 <= KL <= 0.02 and KL == 0 leave the lr alone (SONIC requires KL > 0 to raise it)."""
+    schedule = AdaptiveKLSchedule()
+    for kl in (0.005, 0.01, 0.02, 0.0):
+        assert schedule.update(kl) == pytest.approx(2e-5)
+
+
+def test_lr_is_clamped_to_bounds() -> None:
+    """Repeated moves stop at 2e-4 going up and 1e-5 going down."""
+    schedule = AdaptiveKLSchedule()
+    for _ in range(20):
+        schedule.update(0.001)
+    assert schedule.lr == pytest.approx(2e-4)
+    for _ in range(40):
+        schedule.update(1.0)
+    assert schedule.lr == pytest.approx(1e-5)
+
+
+def test_nan_kl_is_an_error() -> None:
+    """A NaN KL (diverged update) raises instead of silently keeping the lr."""
+    with pytest.raises(ValueError, match="NaN"):
+        AdaptiveKLSchedule().update(math.nan)
+
+
+def test_schedule_state_round_trip() -> None:
+    """load_state_dict restores the lr of another schedule."""
+    a = AdaptiveKLSchedule()
+    a.update(0.001)
+    b = AdaptiveKLSchedule()
+    b.load_state_dict(a.state_dict())
+    assert b.lr == a.lr == pytest.approx(3e-5)
+
+
+def test_config_defaults_are_sonic_values() -> None:
+    """PPOConfig defaults equal SONIC_REFERENCE §9.2 / §1.1."""
+    cfg = PPOConfig()
+    assert (cfg.num_steps_per_env, cfg.num_learning_epochs, cfg.num_mini_batches) == (24, 5, 4)
+    assert (cfg.gamma, cfg.lam, cfg.clip_param, cfg.value_clip_param) == (0.99, 0.95, 0.2, 0.2)
+    assert (cfg.actor_learning_rate, cfg.desired_kl, cfg.adaptive_lr_min, cfg.adaptive_lr_max) == (
+        2e-5,
+        0.01,
+        1e-5,
+        2e-4,
+    )
+    assert (cfg.max_grad_norm, cfg.entropy_coef, cfg.value_loss_coef) == (0.1, 0.01, 1.0)
+    assert cfg.separate_critic_optimizer is False
+    with pytest.raises(ValueError, match="adaptive_lr_min"):
+        PPOConfig(adaptive_lr_min=1e-3, adaptive_lr_max=1e-4)
+
+
+def _nets() -> tuple[nn.Module, nn.Module]:
+    torch.manual_seed(0)
+    return nn.Linear(3, 2), nn.Linear(3, 1)
+
+
+def test_single_optimizer_covers_actor_and_critic_without_weight_decay() -> None:
+    """SONIC's default: one AdamW, weight decay 0, adaptive lr applied to every parameter."""
+    actor, critic = _nets()
+    opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=2e-5)
+    assert opt.critic is None
+    params = {id(p) for g in opt.main.param_groups for p in g["params"]}
+    assert params == {id(p) for p in [*actor.parameters(), *critic.parameters()]}
+    assert all(g["weight_decay"] == 0.0 for g in opt.main.param_groups)
+    opt.set_lr(7e-5)
+    assert opt.lr == pytest.approx(7e-5)
+    assert all(g["lr"] == pytest.approx(7e-5) for g in opt.main.param_groups)
+
+
+def test_separate_critic_optimizer_keeps_fixed_critic_lr() -> None:
+    """Opt-in: the critic has its own AdamW at 1e-3 which the adaptive lr does not touch."""
+    actor, critic = _nets()
+    opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), separate_critic=True)
+    assert opt.critic is not None
+    opt.set_lr(1e-4)
+    assert opt.critic.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert opt.main.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+def test_optimizer_state_round_trip_reproduces_next_step() -> None:
+    """A fresh optimiser loaded from state_dict makes the same next update as the original."""
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(3))
+
+    def step(actor: nn.Module, critic: nn.Module, opt: ActorCriticOptimizer) -> None:
+        opt.zero_grad()
+        (actor(x).square().sum() + critic(x).square().sum()).backward()
+        opt.step()
+
+    actor, critic = _nets()
+    opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
+    step(actor, critic, opt)
+    actor2, critic2 = _nets()
+    actor2.load_state_dict(actor.state_dict())
+    critic2.load_state_dict(critic.state_dict())
+    opt2 = ActorCriticOptimizer(actor2.parameters(), critic2.parameters(), lr=1e-2)
+    buffer = io.BytesIO()  # through bytes, as a checkpoint does (state_dict() shares tensors)
+    torch.save(opt.state_dict(), buffer)
+    buffer.seek(0)
+    opt2.load_state_dict(torch.load(buffer, weights_only=True))
+    step(actor, critic, opt)
+    step(actor2, critic2, opt2)
+    for a, b in zip(
+        [*actor.parameters(), *critic.parameters()],
+        [*actor2.parameters(), *critic2.parameters()],
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="separate_critic_optimizer"):
+        ActorCriticOptimizer(actor.parameters(), critic.parameters(), separate_critic=True).load_state_dict(
+            opt.state_dict()
+        )
+
+
+def test_clip_grad_norm_scales_to_max_norm() -> None:
+    """Gradient (3, 4) has norm 5; after clipping to 0.1 it is (0.06, 0.08)."""
+    p = nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([3.0, 4.0])
+    norm, finite = clip_grad_norm([p], 0.1)
+    assert finite and norm.item() == pytest.approx(5.0)
+    torch.testing.assert_close(p.grad, torch.tensor([0.06, 0.08]), rtol=1e-4, atol=1e-6)
+
+
+def test_clip_grad_norm_flags_non_finite_gradients() -> None:
+    """A NaN gradient is reported and dropped, so the caller skips the step."""
+    p = nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([math.nan, 1.0])
+    _, finite = clip_grad_norm([p], 0.1)
+    assert not finite and p.grad is None
