@@ -15,6 +15,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv
 
 from sonic_data import g1
+from sonic_data.kinematics import G1Kinematics
 from sonic_env.config import EnvConfig
 from sonic_env.env_cfg import make_env
 from sonic_env.replay import write_reference_state
@@ -148,7 +149,7 @@ def test_one_action_slot_moves_exactly_its_joint(env: ManagerBasedRLEnv) -> None
 
 
 def test_replay_write_puts_bodies_on_mujoco_fk(env: ManagerBasedRLEnv, mj_model: mujoco.MjModel) -> None:
-    """Written root pose + joint angles give simulator body poses equal to MuJoCo's FK within 1 mm."""
+    """Written root pose + joint angles give simulator body poses equal to sonic_data's and MuJoCo's FK (1 mm)."""
     env.reset()
     robot = env.scene["robot"]
     gen = torch.Generator().manual_seed(7)
@@ -167,6 +168,10 @@ def test_replay_write_puts_bodies_on_mujoco_fk(env: ManagerBasedRLEnv, mj_model:
     body_pos = _t(robot.data.body_link_pos_w)
     body_quat_xyzw = _t(robot.data.body_link_quat_w)
     torch.testing.assert_close(_t(robot.data.root_link_pos_w)[[0, 2]], untouched_before)
+    fk_pos, fk_quat = G1Kinematics()(root_pos, quat, joint_pos)
+    torch.testing.assert_close(body_pos[env_ids], fk_pos, atol=1e-3, rtol=0)
+    fk_dot = (body_quat_xyzw[env_ids][..., [3, 0, 1, 2]] * fk_quat).sum(-1).abs()
+    torch.testing.assert_close(fk_dot, torch.ones_like(fk_dot), atol=1e-5, rtol=0)
     data = mujoco.MjData(mj_model)
     for i, e in enumerate(env_ids):
         data.qpos[:3] = root_pos[i].numpy()
