@@ -169,11 +169,13 @@ def test_body_lookup_and_device_copy():
     assert pos.dtype == torch.float64
 
 
-def test_fk_rejects_wrong_joint_count():
-    """A joint vector of the wrong length raises naming the expected shape."""
+def test_fk_rejects_wrong_shape_and_device():
+    """A joint vector of the wrong length, or an input on another device, raises naming the problem."""
     fk = G1Kinematics()
     with pytest.raises(ValueError, match=r"joint_pos must have shape \(\.\.\., 29\)"):
         fk(torch.zeros(3), torch.tensor([1.0, 0, 0, 0]), torch.zeros(28))
+    with pytest.raises(ValueError, match="root_pos is on meta"):
+        fk(torch.zeros(3, device="meta"), torch.tensor([1.0, 0, 0, 0]), torch.zeros(29))
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,11 @@ class G1Kinematics:
                 raise ValueError(
                     f"G1Kinematics: {label} must have shape (..., {size}), got {tuple(tensor.shape)}"
                 )
+            if tensor.device.type != self.device.type:
+                raise ValueError(
+                    f"G1Kinematics: {label} is on {tensor.device} but this instance is on {self.device}; "
+                    "use fk.to(device)"
+                )
         batch = torch.broadcast_shapes(root_pos.shape[:-1], root_quat.shape[:-1], joint_pos.shape[:-1])
         root_pos = root_pos.to(self.dtype).expand(*batch, 3)
         root_quat = quat_normalize(root_quat.to(self.dtype)).expand(*batch, 4)
