@@ -243,3 +243,25 @@ def test_bad_inputs_name_what_is_wrong(small_policy, make_batch, mask):
         UniversalTokenPolicy(ModelConfig(), sonic_bones_seed_contract())
     with pytest.raises(ValueError, match="g1_soma_latent"):
         ModelConfig(aux=AuxLossConfig(g1_soma_latent=1.0))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_act_captures_in_a_cuda_graph(make_batch, mask):
+    """act records into a CUDA graph (capture fails on any host sync) and replays to the eager mean."""
+    torch.manual_seed(0)
+    p = preset("small")
+    policy = UniversalTokenPolicy(p.model, p.contract).cuda()
+    terms, proprio, critic_obs, _ = make_batch(p.contract, mask.shape[0])
+    terms = {k: v.cuda() for k, v in terms.items()}
+    proprio, critic_obs, mask = proprio.cuda(), critic_obs.cuda(), mask.cuda()
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        policy.act(terms, mask, proprio, critic_obs)  # warm-up outside the graph
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = policy.act(terms, mask, proprio, critic_obs)
+    graph.replay()
+    torch.testing.assert_close(out.mean, policy.act_inference(terms, mask, proprio))
