@@ -209,7 +209,8 @@ def load_policy(
             aux weights or std bounds, come from ``expected_config``).
         expected_contract: if given, the file's contract must equal it.
         with_critic: also load the critic part (for finetuning); otherwise no critic is built.
-        map_location: device for the loaded tensors.
+        map_location: where torch.load puts the tensors while reading; the policy is built on the CPU
+            (move it with ``.to(device)``).
 
     Raises:
         FileNotFoundError: no file at ``path``.
