@@ -92,20 +92,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_gloo_processes_stay_in_sync_only_with_gradient_all_reduce(tmp_path: Path) -> None:
-    """2 CPU ranks: data checksums differ; with grad all-reduce parameters and buffers match, without they diverge."""
+def _launch_and_check(tmp_path: Path, cpu: bool) -> None:
     out = tmp_path / "result.json"
     env = dict(os.environ, OMP_NUM_THREADS="1", HF_HOME=str(tmp_path / "hf"), PYTHONUNBUFFERED="1")
     cmd = [
         sys.executable, "-m", "accelerate.commands.launch",
         "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
         "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
-        __file__, "--out", str(out),
+        __file__, "--out", str(out), *(["--cpu"] if cpu else []),
     ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["world_size"] == 2
+    assert result["device_type"] == ("cpu" if cpu else "cuda")
     synced, unsynced = result["sync"], result["no_sync"]
     # Per-rank data really differ (different seeds), so identical parameters are not trivial.
     assert synced["data"][0] != synced["data"][1]
@@ -117,6 +117,18 @@ def test_two_gloo_processes_stay_in_sync_only_with_gradient_all_reduce(tmp_path:
     assert unsynced["rank_sync_error"] is not None and "differ across ranks" in unsynced["rank_sync_error"]
     # Global advantage whitening equals whitening of the concatenated shards.
     assert result["adv_norm_max_err"] < 1e-5
+
+
+def test_two_gloo_processes_stay_in_sync_only_with_gradient_all_reduce(tmp_path: Path) -> None:
+    """2 CPU ranks: data checksums differ; with grad all-reduce parameters and buffers match, without they diverge."""
+    _launch_and_check(tmp_path, cpu=True)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA devices")
+def test_two_nccl_processes_stay_in_sync_only_with_gradient_all_reduce(tmp_path: Path) -> None:
+    """The same check on 2 GPUs with NCCL (what the GPU training runs use)."""
+    _launch_and_check(tmp_path, cpu=False)
 
 
 class _Net(nn.Module):
@@ -135,9 +147,9 @@ class _Net(nn.Module):
 
 def _train(ctx: DistContext, sync: bool) -> dict:
     torch.manual_seed(0)  # identical initial weights on every rank
-    net = _Net()
+    net = _Net().to(ctx.device)
     gen = torch.Generator().manual_seed(100 + ctx.rank)  # different data per rank
-    x = torch.randn(64, 4, generator=gen)
+    x = torch.randn(64, 4, generator=gen).to(ctx.device)
     y = torch.sin(x.sum(dim=1, keepdim=True))
     for _ in range(5):
         with torch.no_grad():
@@ -169,10 +181,18 @@ def _train(ctx: DistContext, sync: bool) -> dict:
     }
 
 
-def _worker(out: Path) -> None:
-    ctx = DistContext.from_accelerate(cpu=True)
-    result = {"world_size": ctx.world_size, "sync": _train(ctx, True), "no_sync": _train(ctx, False)}
-    shard = torch.randn(24, 8, generator=torch.Generator().manual_seed(7 + ctx.rank)) + 2.0 * ctx.rank
+def _worker(out: Path, cpu: bool) -> None:
+    ctx = DistContext.from_accelerate(cpu=cpu)
+    result = {
+        "world_size": ctx.world_size,
+        "device_type": ctx.device.type,
+        "sync": _train(ctx, True),
+        "no_sync": _train(ctx, False),
+    }
+    shard = (
+        torch.randn(24, 8, generator=torch.Generator().manual_seed(7 + ctx.rank)).to(ctx.device)
+        + 2.0 * ctx.rank
+    )
     mine = normalize_advantages(shard, ctx.all_reduce_sum)
     everything = ctx.all_gather(shard).reshape(-1)
     expected = (everything - everything.mean()) / (everything.std() + 1e-8)
@@ -186,4 +206,6 @@ def _worker(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
-    _worker(parser.parse_args().out)
+    parser.add_argument("--cpu", action="store_true", help="gloo on CPUs instead of NCCL on GPUs")
+    args = parser.parse_args()
+    _worker(args.out, args.cpu)

@@ -108,3 +108,21 @@ def test_normalize_advantages_uses_global_statistics_across_ranks() -> None:
     # Per-shard whitening would give a different answer: the test can fail.
     local = (shards[0] - shards[0].mean()) / (shards[0].std() + 1e-8)
     assert not torch.allclose(results[0], local, atol=1e-3)  # type: ignore[arg-type]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gae_and_normalisation_on_cuda_match_cpu() -> None:
+    """Same numbers on the GPU as on the CPU."""
+    ret_cpu, adv_cpu = compute_gae(REWARDS, VALUES, DONES, LAST_VALUES, GAMMA, LAM, time_outs=TIME_OUTS)
+    ret_gpu, adv_gpu = compute_gae(
+        REWARDS.cuda(),
+        VALUES.cuda(),
+        DONES.cuda(),
+        LAST_VALUES.cuda(),
+        GAMMA,
+        LAM,
+        time_outs=TIME_OUTS.cuda(),
+    )
+    torch.testing.assert_close(ret_gpu.cpu(), ret_cpu)
+    torch.testing.assert_close(normalize_advantages(adv_gpu).cpu(), normalize_advantages(adv_cpu))

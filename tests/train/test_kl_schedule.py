@@ -153,3 +153,23 @@ def test_clip_grad_norm_flags_non_finite_gradients() -> None:
     p.grad = torch.tensor([math.nan, 1.0])
     _, finite = clip_grad_norm([p], 0.1)
     assert not finite and p.grad is None
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_optimizer_is_fused_and_steps_like_cpu() -> None:
+    """On CUDA the AdamW is fused; its update matches the CPU (foreach) AdamW's."""
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(4))
+    results = []
+    for device in ("cpu", "cuda"):
+        actor, critic = _nets()
+        actor, critic = actor.to(device), critic.to(device)
+        opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
+        assert bool(opt.main.param_groups[0]["fused"]) == (device == "cuda")
+        for _ in range(3):
+            opt.zero_grad()
+            (actor(x.to(device)).square().sum() + critic(x.to(device)).square().sum()).backward()
+            opt.step()
+        results.append([p.detach().cpu() for p in [*actor.parameters(), *critic.parameters()]])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

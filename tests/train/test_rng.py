@@ -58,3 +58,14 @@ def test_missing_parts_are_named() -> None:
     del state["numpy"]
     with pytest.raises(KeyError, match="numpy"):
         restore_rng_state(state)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_restore_reproduces_cuda_draws() -> None:
+    """CUDA generator states are captured per device and restored."""
+    torch.cuda.manual_seed_all(11)
+    state = capture_rng_state()
+    first = torch.rand(16, device="cuda").cpu()
+    restore_rng_state(state)
+    assert torch.equal(torch.rand(16, device="cuda").cpu(), first)

@@ -131,3 +131,41 @@ def test_flatten_unflatten_round_trip() -> None:
     back = unflatten_nested(flatten_nested(obs))
     assert back.keys() == obs.keys()
     assert torch.equal(back["tokenizer"]["encoder_index"], obs["tokenizer"]["encoder_index"])  # type: ignore[index]
+
+
+def _to(obs: dict, device: str) -> dict:
+    return {
+        k: ({s: t.to(device) for s, t in v.items()} if isinstance(v, dict) else v.to(device))
+        for k, v in obs.items()
+    }
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_storage_gives_the_same_minibatches_as_cpu() -> None:
+    """Buffers live on the GPU; the CPU-drawn permutation makes the minibatches equal to the CPU storage's."""
+    cpu = _filled()
+    gpu = RolloutStorage(STEPS, ENVS, ACTIONS, _to(_obs(0), "cuda"), device="cuda")
+    for t in range(STEPS):
+        gpu.add(
+            observations=_to(_obs(t), "cuda"),
+            actions=cpu.actions[t].cuda(),
+            log_probs=cpu.log_probs[t].cuda(),
+            action_mean=cpu.action_mean[t].cuda(),
+            rewards=cpu.rewards[t].cuda(),
+            dones=cpu.dones[t].cuda(),
+            time_outs=cpu.time_outs[t].cuda(),
+            values=cpu.values[t].cuda(),
+        )
+    gpu.set_returns(cpu.returns.cuda(), cpu.advantages.cuda())
+    gpu.set_action_std(cpu.action_std.cuda())
+    pairs = zip(
+        cpu.minibatches(4, 2, torch.Generator().manual_seed(3)),
+        gpu.minibatches(4, 2, torch.Generator().manual_seed(3)),
+        strict=True,
+    )
+    for a, b in pairs:
+        assert b.actions.is_cuda and b.env_ids.is_cuda
+        assert torch.equal(a.env_ids, b.env_ids.cpu())
+        assert torch.equal(a.observations["policy"], b.observations["policy"].cpu())  # type: ignore[union-attr]
+        assert torch.equal(a.advantages, b.advantages.cpu())
