@@ -21,7 +21,7 @@ from sonic_data.formats import (
 from sonic_data.formats.soma_pkl import SOMA_JOINT_NAMES
 from sonic_data.motion_lib import MotionLibConfig, MotionLoadError, load_host_library
 from sonic_data.motion_lib import loading as loading_module
-from sonic_data.motion_lib.resample import num_resampled_frames
+from sonic_data.resample import resampled_length
 
 
 def _robot(frames: int, seed: int, fps: float = 30.0) -> RobotMotion:
@@ -63,7 +63,7 @@ def library_dir(tmp_path: Path) -> Path:
         write_robot_pkl(tmp_path / "robot" / f"s{i % 2}" / f"clip{i}.pkl", {f"clip{i}": _robot(frames, i)})
     joblib.dump({"not": "a clip"}, tmp_path / "robot" / "metadata.pkl")
     for i, frames in ((0, 31), (2, 61)):
-        n = num_resampled_frames(frames, 30)
+        n = resampled_length(frames, 30, 50)
         write_smpl_pkl(tmp_path / "smpl" / "deep" / f"clip{i}.pkl", _smpl(n, frames, 10 + i))
     return tmp_path
 
@@ -79,7 +79,7 @@ def test_clips_without_smpl_are_kept(library_dir: Path) -> None:
     host = load_host_library(_cfg(library_dir, smpl_motion_file=str(library_dir / "smpl")))
     assert host.names == ["clip0", "clip2", "clip1"]  # sorted paths: s0/clip0, s0/clip2, s1/clip1
     assert host.has_smpl.tolist() == [True, True, False]
-    assert host.lengths.tolist() == [num_resampled_frames(f, 30) for f in (31, 61, 46)]
+    assert host.lengths.tolist() == [resampled_length(f, 30, 50) for f in (31, 61, 46)]
 
 
 def test_dummy_smpl_means_no_clip_has_smpl(library_dir: Path) -> None:
@@ -106,7 +106,7 @@ def test_robot_rows_follow_resampling(library_dir: Path) -> None:
 def test_smpl_root_is_z_up_and_base_free(library_dir: Path) -> None:
     """SMPL root: Rx(+90°)·R(pose_aa[:3])·conj(0.5,0.5,0.5,0.5), computed here with scipy."""
     host = load_host_library(_cfg(library_dir, smpl_motion_file=str(library_dir / "smpl")))
-    smpl = _smpl(num_resampled_frames(31, 30), 31, 10)
+    smpl = _smpl(resampled_length(31, 30, 50), 31, 10)
     r_file = Rotation.from_rotvec(smpl.pose_aa[0, :3])
     base = Rotation.from_quat([0.5, 0.5, 0.5, 0.5], scalar_first=True)
     want = Rotation.from_euler("x", 90, degrees=True) * r_file * base.inv()
@@ -117,7 +117,7 @@ def test_smpl_root_is_z_up_and_base_free(library_dir: Path) -> None:
 
 def test_smpl_length_mismatch_names_the_clip(library_dir: Path) -> None:
     """smpl_joints must have the robot clip's 50 fps frame count; the error names the clip."""
-    n = num_resampled_frames(46, 30)
+    n = resampled_length(46, 30, 50)
     write_smpl_pkl(library_dir / "smpl" / "clip1.pkl", _smpl(n + 3, 46, 5))
     with pytest.raises(MotionLoadError, match=r"clip 'clip1'.*smpl_joints"):
         load_host_library(_cfg(library_dir, smpl_motion_file=str(library_dir / "smpl"), use_cache=False))

@@ -38,8 +38,8 @@ from sonic_data.formats import FormatError, read_robot_pkl, read_smpl_pkl, read_
 from sonic_data.formats.frames import BASE_QUAT, smpl_root_quat_z_up, soma_root_quat_z_up
 from sonic_data.motion_lib.config import MotionLibConfig
 from sonic_data.motion_lib.host import ROBOT_WIDTH, HostClip, HostLibrary
-from sonic_data.motion_lib.resample import lerp, num_resampled_frames, sample_times, slerp
-from sonic_data.rotations import axis_angle_to_quat, quat_conjugate, quat_mul, quat_normalize
+from sonic_data.resample import interpolation_indices, resample_robot
+from sonic_data.rotations import axis_angle_to_quat, quat_conjugate, quat_mul, quat_normalize, quat_slerp
 
 __all__ = ["MotionLoadError", "find_pkls", "load_host_library"]
 
@@ -55,6 +55,33 @@ class MotionLoadError(ValueError):
 class _Human:
     joints: NDArray[np.float16]
     root_quat: NDArray[np.float32]
+
+
+def _indices(num_frames: int, fps: float, target_fps: int, num_out: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Blend indices of ``num_out`` frames at ``k / target_fps``: the shared formula's
+    (:func:`sonic_data.resample.interpolation_indices`) for the first ``N``, then the last source
+    frame (SMPL ``pose_aa`` is read at the robot clip's times, which may reach its end)."""
+    i0, i1, w = interpolation_indices(num_frames, fps, target_fps)
+    i0, i1, w = i0[:num_out], i1[:num_out], w[:num_out]
+    pad = num_out - len(i0)
+    if pad > 0:
+        last = np.full(pad, num_frames - 1, dtype=np.int64)
+        i0, i1, w = np.concatenate((i0, last)), np.concatenate((i1, last)), np.concatenate((w, np.zeros(pad)))
+    return i0, i1, w
+
+
+def _resample(x: NDArray[np.floating], fps: float, target_fps: int, num_out: int) -> NDArray[np.float64]:
+    """Linear interpolation of ``x`` ``(T, ...)`` at :func:`_indices`."""
+    i0, i1, w = _indices(len(x), fps, target_fps, num_out)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return (1.0 - w.reshape(shape)) * x[i0] + w.reshape(shape) * x[i1]
+
+
+def _resample_quat(q: NDArray[np.floating], fps: float, target_fps: int, num_out: int) -> NDArray[np.float64]:
+    """Slerp of ``(T, 4)`` wxyz quaternions at :func:`_indices`."""
+    i0, i1, w = _indices(len(q), fps, target_fps, num_out)
+    q64 = torch.from_numpy(np.asarray(q, dtype=np.float64))
+    return quat_slerp(q64[i0], q64[i1], torch.from_numpy(w)).numpy()
 
 
 def find_pkls(path: str | Path, *, what: str) -> list[Path]:
@@ -98,16 +125,11 @@ def _resample_robot_chunk(
             out.append((path, "", str(exc)))
             continue
         for name, m in clips.items():
-            try:
-                n = num_resampled_frames(m.num_frames, m.fps, target_fps)
-            except ValueError as exc:
-                out.append((path, "", f"clip {name!r}: {exc}"))
-                continue
-            times = sample_times(m.num_frames, m.fps, n, target_fps)
-            rows = np.empty((n, ROBOT_WIDTH), dtype=np.float32)
-            rows[:, 0:3] = lerp(m.root_pos, times)
-            rows[:, 3:7] = slerp(m.root_quat, times)
-            rows[:, 7:] = lerp(m.joint_pos, times)
+            r = resample_robot(m, float(target_fps), interpolate=True)
+            rows = np.empty((r.num_frames, ROBOT_WIDTH), dtype=np.float32)
+            rows[:, 0:3] = r.root_pos
+            rows[:, 3:7] = r.root_quat
+            rows[:, 7:] = r.joint_pos
             if zero_root_xy:
                 rows[:, 0:2] -= rows[0, 0:2]
             out.append((name, path, rows))
@@ -151,9 +173,11 @@ def _load_smpl_chunk(
             out.append((name, f"clip {name!r}: SMPL {path} pose_aa has {m.num_frames} frames at {m.fps} fps, "
                         f"too short for {n} frames at {target_fps} fps"))  # fmt: skip
             continue
-        times = sample_times(m.num_frames, m.fps, n, target_fps)
-        root = _smpl_root_quat(m.pose_aa[:, :3], y_up)
-        out.append((name, _Human(joints=m.joints.astype(np.float16), root_quat=slerp(root, times))))
+        if m.num_frames < 2:
+            out.append((name, f"clip {name!r}: SMPL {path} pose_aa has {m.num_frames} frame(s), need >= 2"))
+            continue
+        root = _resample_quat(_smpl_root_quat(m.pose_aa[:, :3], y_up), m.fps, target_fps, n)
+        out.append((name, _Human(joints=m.joints.astype(np.float16), root_quat=root.astype(np.float32))))
     return out
 
 
@@ -181,19 +205,18 @@ def _load_soma_chunk(
                 )
             )
             continue
-        try:
-            k = num_resampled_frames(m.num_frames, m.fps, target_fps)
-        except ValueError as exc:
-            out.append((name, f"clip {name!r}: SOMA {path}: {exc}"))
+        if m.num_frames < 2:
+            out.append((name, f"clip {name!r}: SOMA {path} has {m.num_frames} frame(s), need >= 2"))
             continue
-        times = sample_times(m.num_frames, m.fps, k, target_fps)
-        quat = torch.from_numpy(slerp(m.root_quat, times).astype(np.float64))
+        k = len(interpolation_indices(m.num_frames, m.fps, target_fps)[0])
+        quat = torch.from_numpy(_resample_quat(m.root_quat, m.fps, target_fps, k))
         if y_up:
             quat = soma_root_quat_z_up(quat)
         else:
             quat = quat_mul(quat, torch.tensor(BASE_QUAT, dtype=quat.dtype).expand_as(quat))
         root = quat_normalize(quat).numpy().astype(np.float32)
-        out.append((name, _Human(joints=lerp(m.joints, times).astype(np.float16), root_quat=root)))
+        joints = _resample(m.joints, m.fps, target_fps, k)
+        out.append((name, _Human(joints=joints.astype(np.float16), root_quat=root)))
     return out
 
 
