@@ -126,3 +126,24 @@ def test_empty_bvh_is_an_error(tmp_path: Path) -> None:
     p.write_text("")
     with pytest.raises(FormatError, match="empty"):
         read_bvh(p)
+
+
+def test_writer_orders_values_depth_first(tmp_path: Path) -> None:
+    """Joints listed parents-first but not depth-first are written so that a reader gets the same FK."""
+    from sonic_data.formats import BvhJoint, BvhMotion
+
+    ch = ("Xposition", "Yposition", "Zposition", "Zrotation", "Yrotation", "Xrotation")
+    joints = (
+        BvhJoint("root", -1, (0, 0, 0), ch),
+        BvhJoint("a", 0, (1, 0, 0), ch),
+        BvhJoint("b", 0, (0, 1, 0), ch),
+        BvhJoint("c", 1, (0, 0, 1), ch),  # child of a, listed after b
+    )
+    values = np.arange(2 * 24, dtype=np.float64).reshape(2, 24) % 7
+    m = BvhMotion(joints=joints, frame_time=0.01, values=values)
+    write_bvh(tmp_path / "o.bvh", m)
+    back = read_bvh(tmp_path / "o.bvh")
+    assert back.joint_names == ("root", "a", "c", "b")
+    pos, _ = m.forward_kinematics()
+    pos2, _ = back.forward_kinematics()
+    np.testing.assert_allclose(pos2[:, [0, 1, 3, 2]], pos, atol=1e-5)

@@ -159,6 +159,13 @@ def _add_samples(p: argparse.ArgumentParser) -> None:
         default=1,
         help="Worker processes for the pipeline steps (default 1).",
     )
+    p.add_argument(
+        *_flag("motions"),
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="Generate only these motions (names in sonic_data.samples.SAMPLE_MOTIONS; default all).",
+    )
 
 
 def _run_convert(a: argparse.Namespace) -> int:
@@ -229,13 +236,13 @@ def _run_samples(a: argparse.Namespace) -> int:
 
     if a.pipeline:
         try:
-            ds = build_sample_dataset(a.output, fps=a.fps, num_workers=a.num_workers)
+            ds = build_sample_dataset(a.output, fps=a.fps, num_workers=a.num_workers, motions=a.motions)
         except RuntimeError as exc:
             print(f"make-samples: {exc}", file=sys.stderr)
             return 1
         print(f"sample dataset ready: {ds.robot_filtered}, {ds.smpl_filtered}, {ds.soma_filtered}")
         return 0
-    written = generate_samples(a.output, fps=a.fps)
+    written = generate_samples(a.output, fps=a.fps, motions=a.motions)
     print(f"wrote {len(written)} files under {a.output}")
     return 0
 

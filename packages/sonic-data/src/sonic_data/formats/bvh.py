@@ -289,6 +289,19 @@ def write_bvh(path: str | Path, motion: BvhMotion, *, precision: int = 6) -> Non
     def num(x: float) -> str:
         return f"{x:.{precision}f}"
 
+    # The file lists joints depth-first and frame values in that order; the tuple may be ordered
+    # differently (parents before children is all it guarantees), so permute the value columns.
+    order: list[int] = []
+
+    def visit(i: int) -> None:
+        order.append(i)
+        for c in children[i]:
+            visit(c)
+
+    visit(children[-1][0])
+    starts = np.cumsum([0] + [len(j.channels) for j in motion.joints])
+    columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in order]).astype(np.int64)
+
     def emit(f: io.TextIOBase, i: int, depth: int) -> None:
         j = motion.joints[i]
         pad = "\t" * depth
@@ -307,6 +320,6 @@ def write_bvh(path: str | Path, motion: BvhMotion, *, precision: int = 6) -> Non
         f.write("HIERARCHY\n")
         emit(f, children[-1][0], 0)
         f.write(f"MOTION\nFrames: {motion.num_frames}\nFrame Time: {motion.frame_time:.6f}\n")
-        np.savetxt(f, motion.values, fmt=f"%.{precision}f", delimiter=" ")
+        np.savetxt(f, motion.values[:, columns], fmt=f"%.{precision}f", delimiter=" ")
 
     atomic_write_text(path, write)

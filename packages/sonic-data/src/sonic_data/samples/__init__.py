@@ -61,6 +61,10 @@ def generate_samples(
         motions: names from :data:`SAMPLE_MOTIONS` to generate (default all; tests use a few).
     """
     out = Path(out_dir)
+    known = {s.name for s in SAMPLE_MOTIONS}
+    unknown = sorted(set(motions or ()) - known)
+    if unknown:
+        raise ValueError(f"unknown sample motions {unknown}; choose from {sorted(known)}")
     fk = G1Kinematics(dtype=torch.float64)
     written: list[Path] = []
     for spec, name, motion in _clips(fk, motions):
