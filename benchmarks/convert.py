@@ -38,7 +38,9 @@ def _make_csvs(root: Path, num: int, distinct: int, seconds: float) -> None:
         yaw = rng.uniform(-0.5, 0.5) * t[:, 0]
         quat = np.stack((np.cos(yaw / 2), 0 * yaw, 0 * yaw, np.sin(yaw / 2)), axis=1)
         pos = np.array([0.0, 0.0, 0.76]) + t * rng.normal(scale=(0.5, 0.5, 0.0))
-        joints = np.asarray(DEFAULT_JOINT_POS) + 0.3 * np.sin(t * rng.uniform(1, 6, 29) + rng.uniform(0, 6, 29))
+        joints = np.asarray(DEFAULT_JOINT_POS) + 0.3 * np.sin(
+            t * rng.uniform(1, 6, 29) + rng.uniform(0, 6, 29)
+        )
         path = root / f".template_{i}.csv"
         write_g1_csv(path, RobotMotion(pos, quat, joints, 120))
         templates.append(path)
@@ -57,7 +59,11 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=50)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    machine = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
     with tempfile.TemporaryDirectory(prefix="sonic_bench_convert_") as tmp:
         src = Path(tmp) / "csv"
         src.mkdir()
@@ -68,7 +74,9 @@ def main() -> None:
             out = Path(tmp) / f"out_{workers}"
             t0 = time.perf_counter()
             with contextlib.redirect_stderr(io.StringIO()):  # keep the tqdm bar out of the JSON output
-                report = convert_csv_tree(src, out, fps=30, fps_source=120, individual=True, num_workers=workers)
+                report = convert_csv_tree(
+                    src, out, fps=30, fps_source=120, individual=True, num_workers=workers
+                )
             wall = time.perf_counter() - t0
             converted = sum(r.status == "converted" for r in report.results)
             print(
