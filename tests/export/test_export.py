@@ -198,3 +198,13 @@ def test_policy_part_with_an_extra_tensor_is_refused(small_export, tmp_path: Pat
     part["state_dict"] = {**part["state_dict"], "actor_normalizer.running_mean": torch.zeros(930)}
     with pytest.raises(CheckpointError, match="actor_normalizer.running_mean"):
         export(part, tmp_path, "bad")
+
+
+def test_policy_io_in_another_joint_order_is_refused(small_export, tmp_path: Path):
+    """A PolicyIO whose joints are not in the action order would mislabel every action: refused."""
+    part = dict(small_export.policy_part)
+    io = dict(part["policy_io"])
+    io["joint_names"] = list(reversed(io["joint_names"]))
+    part["policy_io"] = io
+    with pytest.raises(CheckpointError, match="policy_io.joint_names"):
+        export(part, tmp_path, "bad")

@@ -133,12 +133,19 @@ def export(
         The written paths.
 
     Raises:
-        sonic_model.CheckpointError: the policy part is malformed, or its tensors do not fit its config
-            (an extra tensor such as an actor normaliser that the graphs would not apply is refused).
+        sonic_model.CheckpointError: the policy part is malformed, its tensors do not fit its config
+            (an extra tensor such as an actor normaliser that the graphs would not apply is refused),
+            or its ``PolicyIO`` joint order is not the contract's action order.
     """
     loaded = loaded_from_policy_part(policy_part, source=f"policy part of {name!r}")
     policy = loaded.policy.eval()
     contract = policy.contract
+    if tuple(loaded.policy_io.joint_names) != contract.action_joint_names:
+        # A deployment maps actions to joints by PolicyIO; it must be the order the decoder emits.
+        raise CheckpointError(
+            f"policy part of {name!r}: policy_io.joint_names {list(loaded.policy_io.joint_names)} differ from "
+            f"the contract's action_joint_names {list(contract.action_joint_names)}"
+        )
     out_dir = Path(out_dir)
     mode_ids = {n: i for i, n in enumerate(contract.encoder_names)}
     result = ExportResult(fp32={})
