@@ -117,6 +117,7 @@ class MotionLibrary:
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
         self._builds = 0
+        self._steps: dict[tuple[int, int], Tensor] = {}
         self.resident: ResidentSet
         if not training:
             self.set_resident(self.eval_batches()[0])
@@ -231,7 +232,11 @@ class MotionLibrary:
         Returns:
             A :class:`MotionState` with batch shape ``(N, num_frames)``.
         """
-        steps = torch.arange(num_frames, device=frames.device, dtype=frames.dtype) * skip
+        key = (num_frames, skip)
+        steps = self._steps.get(key)
+        if steps is None:
+            steps = torch.arange(num_frames, device=self.device, dtype=torch.long) * skip
+            self._steps[key] = steps
         return self.resident.gather(slots.unsqueeze(-1), frames.unsqueeze(-1) + steps, parts)
 
     # ------------------------------------------------------------------ sampling

@@ -6,8 +6,9 @@ so a query is one gather. SMPL rows ``[joints 24·3 | root_quat 4]`` and SOMA ro
 ``[joints J·3 | root_quat 4]`` live in their own tensors whose row 0 is a zero pose with an
 identity root: a slot without that modality reads row 0, so no memory is spent on absent data
 and no branch is taken per env. Slots are addressed by index; ``offsets``/``lengths`` map a
-(slot, frame) pair to its row. Teleop 3-point targets (§2.1) are computed at query time from the
-torso and wrist rows (a few vector ops) rather than stored, keeping a frame under 1 KB.
+(slot, frame) pair to its row. The teleop 3-point targets (§2.1) are computed once at build time
+from the torso and wrist bodies and stored in their own ``(Fr, 21)`` table (84 B per frame), read
+with the same rows, so a query launches a handful of gathers and no rotation math.
 """
 
 from __future__ import annotations
@@ -31,13 +32,12 @@ from sonic_data.motion_lib.velocities import (
 )
 from sonic_data.rotations import quat_apply, quat_apply_inverse, quat_conjugate, quat_mul
 
-__all__ = ["ResidentSet", "VELOCITY_SIGMA_FRAMES"]
+__all__ = ["VELOCITY_SIGMA_FRAMES", "ResidentSet", "teleop_targets"]
 
 VELOCITY_SIGMA_FRAMES = 2.0
 """σ of the Gaussian filter on body velocities, in frames (SONIC_REFERENCE §6.2)."""
 
 _FK_CHUNK = 1 << 17
-_NJ = 29
 
 
 def _human_table(
@@ -70,6 +70,7 @@ class ResidentSet:
         freeze_frame: ``(R,)`` frame from which a slot is frozen by augmentation, -1 if not.
         upper_source: ``(R,)`` library clip lending a slot its upper body, -1 if none.
         robot: ``(Fr, 58 + 13K)`` packed robot rows.
+        teleop: ``(Fr, 21)`` VR 3-point targets ``[local_pos 3·3 | local_quat 3·4]``.
         smpl: ``(1 + n, 76)`` SMPL table; ``smpl_rows`` ``(Fr,)`` maps frames into it.
         soma: ``(1 + n, 3J + 4)`` SOMA table; ``soma_rows`` ``(Fr,)`` maps frames into it.
     """
@@ -84,12 +85,13 @@ class ResidentSet:
         soma: Tensor,
         soma_rows: Tensor,
         num_bodies: int,
-        teleop_bodies: Sequence[int],
-        teleop_offsets: Tensor,
+        teleop: Tensor,
     ) -> None:
         self.clip_ids = clip_ids
         self.lengths = lengths
         self.offsets = torch.cumsum(lengths, 0) - lengths
+        # One gather per query gives both a slot's first row and its last frame.
+        self._first_last = torch.stack((self.offsets, lengths - 1), dim=-1)
         self.robot = robot
         self.smpl = smpl
         self.smpl_rows = smpl_rows
@@ -98,8 +100,7 @@ class ResidentSet:
         self.has_smpl = smpl_rows[self.offsets] > 0
         self.has_soma = soma_rows[self.offsets] > 0
         self.num_bodies = num_bodies
-        self._teleop_bodies = torch.tensor(list(teleop_bodies), device=robot.device, dtype=torch.long)
-        self._teleop_offsets = teleop_offsets
+        self.teleop = teleop
         self.freeze_frame = torch.full_like(clip_ids, -1)
         self.upper_source = torch.full_like(clip_ids, -1)
 
@@ -181,6 +182,10 @@ class ResidentSet:
             ),
             dim=1,
         ).contiguous()
+        local_pos, local_quat = teleop_targets(
+            pos, quat, torch.tensor(list(teleop_bodies), device=device), teleop_offsets.to(device, pos.dtype)
+        )
+        teleop = torch.cat((local_pos.reshape(num, -1), local_quat.reshape(num, -1)), dim=1).contiguous()
         smpl, smpl_rows = _human_table(plan.smpl_rows, host.smpl_joints, host.smpl_root_quat, device)
         soma, soma_rows = _human_table(plan.soma_rows, host.soma_joints, host.soma_root_quat, device)
         resident = cls(
@@ -192,8 +197,7 @@ class ResidentSet:
             soma=soma,
             soma_rows=soma_rows,
             num_bodies=k,
-            teleop_bodies=teleop_bodies,
-            teleop_offsets=teleop_offsets.to(device=device, dtype=robot.dtype),
+            teleop=teleop,
         )
         resident.freeze_frame = torch.from_numpy(plan.freeze_frame).to(device)
         resident.upper_source = torch.from_numpy(plan.upper_source).to(device)
@@ -201,9 +205,9 @@ class ResidentSet:
 
     def rows(self, slots: Tensor, frames: Tensor) -> tuple[Tensor, Tensor]:
         """Packed rows and clamped frames of (slot, frame) pairs; shapes broadcast to ``B``."""
-        length = self.lengths[slots]
-        frames = torch.minimum(frames.clamp_min(0), length - 1)
-        return self.offsets[slots] + frames, frames
+        first, last = self._first_last[slots].unbind(-1)
+        frames = torch.minimum(frames.clamp_min(0), last)
+        return first + frames, frames
 
     def gather(self, slots: Tensor, frames: Tensor, parts: Sequence[str]) -> MotionState:
         """Reference at ``(slots, frames)`` (broadcast shape ``B``; frames clamped to each clip).
@@ -214,38 +218,39 @@ class ResidentSet:
             parts: any of ``"smpl"``, ``"soma"``, ``"teleop"`` in addition to the robot part.
         """
         rows, frames = self.rows(slots, frames)
-        buf = self.robot[rows]
-        k = self.num_bodies
-        cut = [_NJ, _NJ, 3 * k, 4 * k, 3 * k, 3 * k]
-        jp, jv, bp, bq, lv, av = torch.split(buf, cut, dim=-1)
-        robot = RobotFrames(
-            joint_pos=jp,
-            joint_vel=jv,
-            body_pos_w=bp.unflatten(-1, (k, 3)),
-            body_quat_w=bq.unflatten(-1, (k, 4)),
-            body_lin_vel_w=lv.unflatten(-1, (k, 3)),
-            body_ang_vel_w=av.unflatten(-1, (k, 3)),
-        )
+        robot = RobotFrames(self.robot[rows], self.num_bodies)
         smpl = soma = teleop = None
         if "smpl" in parts:
-            smpl = self._human(self.smpl, self.smpl_rows[rows], self.has_smpl[slots].expand(rows.shape))
+            r = self.smpl_rows[rows]
+            smpl = HumanFrames(self.smpl[r], r)
         if "soma" in parts:
-            soma = self._human(self.soma, self.soma_rows[rows], self.has_soma[slots].expand(rows.shape))
+            r = self.soma_rows[rows]
+            soma = HumanFrames(self.soma[r], r)
         if "teleop" in parts:
-            teleop = self._teleop(robot)
+            teleop = TeleopTargets(self.teleop[rows])
         return MotionState(frames=frames, robot=robot, smpl=smpl, soma=soma, teleop=teleop)
 
-    @staticmethod
-    def _human(table: Tensor, rows: Tensor, valid: Tensor) -> HumanFrames:
-        buf = table[rows]
-        return HumanFrames(joints=buf[..., :-4].unflatten(-1, (-1, 3)), root_quat=buf[..., -4:], valid=valid)
 
-    def _teleop(self, robot: RobotFrames) -> TeleopTargets:
-        pelvis_pos = robot.body_pos_w[..., :1, :]
-        pelvis_quat = robot.body_quat_w[..., :1, :]
-        body_pos = robot.body_pos_w[..., self._teleop_bodies, :]
-        body_quat = robot.body_quat_w[..., self._teleop_bodies, :]
-        point = body_pos + quat_apply(body_quat, self._teleop_offsets.expand_as(body_pos))
-        local_pos = quat_apply_inverse(pelvis_quat.expand_as(body_quat), point - pelvis_pos)
-        local_quat = quat_mul(quat_conjugate(pelvis_quat).expand_as(body_quat), body_quat)
-        return TeleopTargets(local_pos=local_pos, local_quat=local_quat)
+def teleop_targets(
+    body_pos: Tensor, body_quat: Tensor, bodies: Tensor, offsets: Tensor
+) -> tuple[Tensor, Tensor]:
+    """VR 3-point targets from tracked-body poses (SONIC's ``vr_3point_local_*``, §2.1).
+
+    Args:
+        body_pos: ``(..., K, 3)`` tracked-body positions, pelvis at index 0.
+        body_quat: ``(..., K, 4)`` tracked-body orientations (wxyz).
+        bodies: ``(P,)`` indices of the point bodies among the K.
+        offsets: ``(P, 3)`` point offsets in those bodies' frames.
+
+    Returns:
+        ``(local_pos (..., P, 3), local_quat (..., P, 4))``: each point relative to the pelvis in the
+        pelvis frame, and ``q_pelvis⁻¹·q_body``.
+    """
+    pelvis_pos = body_pos[..., :1, :]
+    pelvis_quat = body_quat[..., :1, :]
+    pos = body_pos[..., bodies, :]
+    quat = body_quat[..., bodies, :]
+    point = pos + quat_apply(quat, offsets.expand_as(pos))
+    local_pos = quat_apply_inverse(pelvis_quat.expand_as(quat), point - pelvis_pos)
+    local_quat = quat_mul(quat_conjugate(pelvis_quat).expand_as(quat), quat)
+    return local_pos, local_quat

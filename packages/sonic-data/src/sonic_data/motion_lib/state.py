@@ -3,7 +3,8 @@
 Every tensor has the query's batch shape ``B`` first: ``(N,)`` for :meth:`state` and ``(N, F)`` for
 :meth:`future` windows. Joints are in canonical (MJCF) order, bodies in the library's tracked-body
 order (pelvis first), quaternions ``wxyz``, all in the world frame (Z up) unless said otherwise.
-Fields are views into one gathered buffer per modality, so building a container costs one gather.
+Each container holds one gathered buffer per modality; its quantities are views made on access,
+so building a container costs one gather and reading a quantity costs no copy.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from torch import Tensor
 __all__ = ["HumanFrames", "MotionState", "RobotFrames", "TeleopTargets"]
 
 
+_NJ = 29
+
+
 @dataclass(frozen=True)
 class RobotFrames:
     """G1 reference at the queried frames.
 
-    Attributes:
+    Holds the gathered packed rows ``data`` ``(*B, 58 + 13K)``; each quantity is a view made when
+    it is read, so a query pays only for what its caller uses.
+
+    Properties:
         joint_pos: ``(*B, 29)`` joint angles (rad).
         joint_vel: ``(*B, 29)`` joint velocities (rad/s).
         body_pos_w: ``(*B, K, 3)`` tracked-body positions (m).
@@ -28,29 +35,62 @@ class RobotFrames:
         body_ang_vel_w: ``(*B, K, 3)`` tracked-body angular velocities (rad/s).
     """
 
-    joint_pos: Tensor
-    joint_vel: Tensor
-    body_pos_w: Tensor
-    body_quat_w: Tensor
-    body_lin_vel_w: Tensor
-    body_ang_vel_w: Tensor
+    data: Tensor
+    num_bodies: int
+
+    def _cols(self, start: int, width: int, last: int) -> Tensor:
+        return self.data[..., start : start + width * self.num_bodies].unflatten(-1, (self.num_bodies, last))
+
+    @property
+    def joint_pos(self) -> Tensor:
+        """``(*B, 29)`` joint angles (rad), canonical order."""
+        return self.data[..., :_NJ]
+
+    @property
+    def joint_vel(self) -> Tensor:
+        """``(*B, 29)`` joint velocities (rad/s)."""
+        return self.data[..., _NJ : 2 * _NJ]
+
+    @property
+    def body_pos_w(self) -> Tensor:
+        """``(*B, K, 3)`` tracked-body positions (m)."""
+        return self._cols(2 * _NJ, 3, 3)
+
+    @property
+    def body_quat_w(self) -> Tensor:
+        """``(*B, K, 4)`` tracked-body orientations (wxyz)."""
+        return self._cols(2 * _NJ + 3 * self.num_bodies, 4, 4)
+
+    @property
+    def body_lin_vel_w(self) -> Tensor:
+        """``(*B, K, 3)`` tracked-body linear velocities (m/s)."""
+        return self._cols(2 * _NJ + 7 * self.num_bodies, 3, 3)
+
+    @property
+    def body_ang_vel_w(self) -> Tensor:
+        """``(*B, K, 3)`` tracked-body angular velocities (rad/s)."""
+        return self._cols(2 * _NJ + 10 * self.num_bodies, 3, 3)
 
     @property
     def root_pos_w(self) -> Tensor:
         """``(*B, 3)`` pelvis (anchor) position."""
-        return self.body_pos_w[..., 0, :]
+        return self.data[..., 2 * _NJ : 2 * _NJ + 3]
 
     @property
     def root_quat_w(self) -> Tensor:
         """``(*B, 4)`` pelvis (anchor) orientation."""
-        return self.body_quat_w[..., 0, :]
+        start = 2 * _NJ + 3 * self.num_bodies
+        return self.data[..., start : start + 4]
 
 
 @dataclass(frozen=True)
 class HumanFrames:
     """SMPL or SOMA reference at the queried frames (zeros where the clip has none).
 
-    Attributes:
+    Holds the gathered rows ``data`` ``(*B, 3J + 4)`` and their table rows ``rows`` ``(*B,)``
+    (0 = the clip has no such data).
+
+    Properties:
         joints: ``(*B, J, 3)`` joint positions, Z up, relative to the root position (m); J = 24
             (SMPL) or 26 (SOMA).
         root_quat: ``(*B, 4)`` root orientation, Z up, body-model base removed (identity where absent).
@@ -58,23 +98,48 @@ class HumanFrames:
             probability where false).
     """
 
-    joints: Tensor
-    root_quat: Tensor
-    valid: Tensor
+    data: Tensor
+    rows: Tensor
+
+    @property
+    def joints(self) -> Tensor:
+        """``(*B, J, 3)`` joint positions (m)."""
+        return self.data[..., :-4].unflatten(-1, (-1, 3))
+
+    @property
+    def root_quat(self) -> Tensor:
+        """``(*B, 4)`` root orientation (wxyz)."""
+        return self.data[..., -4:]
+
+    @property
+    def valid(self) -> Tensor:
+        """``(*B,)`` whether the clip has this modality."""
+        return self.rows > 0
 
 
 @dataclass(frozen=True)
 class TeleopTargets:
     """The VR 3-point targets of §2.1, from the reference bodies (SONIC's ``vr_3point_*`` terms).
 
-    Attributes:
+    Holds the gathered rows ``data`` ``(*B, 21)`` = ``[local_pos 3·3 | local_quat 3·4]``.
+
+    Properties:
         local_pos: ``(*B, 3, 3)`` each point (body position + body-frame offset) relative to the
             reference pelvis, in the reference pelvis frame (``vr_3point_local_target``).
         local_quat: ``(*B, 3, 4)`` ``q_pelvis⁻¹·q_body`` (``vr_3point_local_orn_target``).
     """
 
-    local_pos: Tensor
-    local_quat: Tensor
+    data: Tensor
+
+    @property
+    def local_pos(self) -> Tensor:
+        """``(*B, 3, 3)`` point positions in the reference pelvis frame (m)."""
+        return self.data[..., :9].unflatten(-1, (3, 3))
+
+    @property
+    def local_quat(self) -> Tensor:
+        """``(*B, 3, 4)`` body orientations relative to the reference pelvis (wxyz)."""
+        return self.data[..., 9:].unflatten(-1, (3, 4))
 
 
 @dataclass(frozen=True)
