@@ -1,13 +1,16 @@
-"""Shared setup of the sonic-env tests: a private USD cache, so tests never touch the user's."""
+"""Shared setup of the sonic-env tests: a private cache (USD, motion library) and generated sample motions."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from sonic_data.samples import SampleDataset, build_sample_dataset
 from sonic_env.assets import CACHE_ENV_VAR
+from sonic_env.config import EnvConfig
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,3 +22,38 @@ def _private_sonic_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop(CACHE_ENV_VAR, None)
     else:
         os.environ[CACHE_ENV_VAR] = old
+
+
+SAMPLE_MOTIONS = ("stand_idle_neutral_001__A001", "squat_slow_001__A002", "wave_right_hand_001__A003")
+"""Generated sample clips the env tests play (wave also gets its mirrored ``_M`` copy: 4 clips)."""
+
+
+@pytest.fixture(scope="session")
+def sample_data(tmp_path_factory: pytest.TempPathFactory) -> SampleDataset:
+    """Real robot / SMPL / SOMA PKLs from ``sonic_data.samples``, generated once per session (~5 s)."""
+    return build_sample_dataset(tmp_path_factory.mktemp("samples"), motions=SAMPLE_MOTIONS)
+
+
+@pytest.fixture(scope="session")
+def sample_env_config(sample_data: SampleDataset) -> Callable[..., EnvConfig]:
+    """Factory of 4-env CPU ``EnvConfig``s playing the sample clips (robot + SMPL; SOMA with ``soma=True``).
+
+    ``factory(motion_lib={...}, soma=False, **fields)``: ``motion_lib`` updates
+    ``commands.motion.motion_lib_cfg``, ``fields`` update the top level (e.g. ``mode="eval"``).
+    Loading is single-process and the motion cache private (``SONIC_CACHE_DIR``).
+    """
+
+    def factory(motion_lib: dict[str, Any] | None = None, soma: bool = False, **fields: Any) -> EnvConfig:
+        lib: dict[str, Any] = {
+            "motion_file": str(sample_data.robot_filtered),
+            "smpl_motion_file": str(sample_data.smpl_filtered),
+            "soma_motion_file": str(sample_data.soma_filtered) if soma else None,
+            "multi_thread": False,
+            **(motion_lib or {}),
+        }
+        motion = dict(fields.pop("motion", {}))
+        data: dict[str, Any] = {"num_envs": 4, "device": "cpu", "seed": 0, **fields}
+        data["commands"] = {"motion": {**motion, "motion_lib_cfg": lib}}
+        return EnvConfig.model_validate(data)
+
+    return factory

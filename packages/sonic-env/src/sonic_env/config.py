@@ -1,18 +1,21 @@
 """Public configuration of the SONIC env: pydantic models that mirror SONIC's ``manager_env`` tree.
 
-Only the parts built so far are here (scene, simulation, robot, actions); the motion command,
-observations, rewards, terminations and events join as they are implemented. Field paths follow
-SONIC's config so the training guide's overrides land on validated fields, e.g.
-``++manager_env.config.env_spacing=10.0`` → ``EnvConfig.config.env_spacing``. Defaults are SONIC's
-values (SONIC_REFERENCE §8) unless noted; :func:`sonic_env.env_cfg.build_env_cfg` turns an
-``EnvConfig`` into Isaac Lab ``@configclass`` objects.
+Field paths follow SONIC's config so the training guide's overrides land on validated fields, e.g.
+``++manager_env.config.env_spacing=10.0`` → ``EnvConfig.config.env_spacing`` and
+``++manager_env.commands.motion.motion_lib_cfg.motion_file=P`` →
+``EnvConfig.commands.motion.motion_lib_cfg.motion_file``. Defaults are SONIC's values
+(SONIC_REFERENCE §1.1, §7, §8) unless noted; :func:`sonic_env.env_cfg.build_env_cfg` turns an
+``EnvConfig`` into Isaac Lab ``@configclass`` objects. Rewards, terminations and events join as
+they are implemented.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sonic_data.motion_lib import MotionLibConfig
 
 TERRAIN_ISSUE = 14
 """Issue that tracks SONIC's rough ``trimesh`` terrain."""
@@ -77,8 +80,124 @@ class ActionConfig(BaseModel):
     clip: float = Field(default=20.0, gt=0.0, description="Raw actions are clamped to ±clip before scaling.")
 
 
+DEFAULT_MOTION_FILE = "data/motion_lib_bones_seed/robot_filtered"
+"""SONIC's ``motion_file`` of ``sonic_release`` / ``sonic_bones_seed`` (relative to the working directory)."""
+
+ENCODERS = ("g1", "teleop", "smpl", "soma")
+"""Every encoder a contract may list, in SONIC's activation order."""
+
+Range = tuple[float, float]
+
+
+def _default_motion_lib_cfg() -> MotionLibConfig:
+    return MotionLibConfig(motion_file=DEFAULT_MOTION_FILE)
+
+
+class MotionCommandConfig(BaseModel):
+    """The motion command (``manager_env.commands.motion``): reference clips, encoder sampling, reset noise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    motion_lib_cfg: MotionLibConfig = Field(
+        default_factory=_default_motion_lib_cfg, description="The motion library (SONIC's motion_lib_cfg)."
+    )
+    encoder_sample_probs: dict[str, float] | None = Field(
+        default=None,
+        description="Unnormalised per-episode encoder probabilities, keys = the contract's encoders (g1, teleop, "
+        "smpl[, soma]). None: 1.0 each, as sonic_release and sonic_bones_seed (SONIC_REFERENCE §1.2).",
+    )
+    teleop_sample_prob_when_smpl: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Chance that teleop is co-activated when smpl is drawn (§1.3).",
+    )
+    use_encoder: Literal["g1", "teleop", "smpl", "soma"] | None = Field(
+        default=None,
+        description="(ours) Force one encoder: the others get probability 0 and nothing is co-activated. Every "
+        "clip of the library must have that encoder's data (smpl/soma).",
+    )
+    reward_point_body: list[str] = Field(
+        default=["torso_link", "left_wrist_yaw_link", "right_wrist_yaw_link"],
+        description="Bodies of the vr_5point reward points (sonic_release: 3 points, §1.1); each must be tracked.",
+    )
+    reward_point_body_offset: list[tuple[float, float, float]] = Field(
+        default=[(0.0, 0.0, 0.5), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)],
+        description="Per reward point, its offset in the body's frame (m).",
+    )
+    num_future_frames: int = Field(default=10, ge=1, description="Future frames of the g1/teleop terms.")
+    dt_future_ref_frames: float = Field(
+        default=0.1, gt=0.0, description="Spacing of g1/teleop future frames (s)."
+    )
+    smpl_num_future_frames: int = Field(default=10, ge=1, description="Future frames of the smpl/soma terms.")
+    smpl_dt_future_ref_frames: float = Field(
+        default=0.02, gt=0.0, description="Spacing of smpl/soma future frames (s)."
+    )
+    pose_range: dict[Literal["x", "y", "z", "roll", "pitch", "yaw"], Range] = Field(
+        default={
+            "x": (-0.05, 0.05),
+            "y": (-0.05, 0.05),
+            "z": (-0.01, 0.01),
+            "roll": (-0.1, 0.1),
+            "pitch": (-0.1, 0.1),
+            "yaw": (-0.2, 0.2),
+        },
+        description="Reset noise on the root pose (m, rad; train mode only, §7). Missing keys are 0.",
+    )
+    velocity_range: dict[Literal["x", "y", "z", "roll", "pitch", "yaw"], Range] = Field(
+        default={
+            "x": (-0.5, 0.5),
+            "y": (-0.5, 0.5),
+            "z": (-0.2, 0.2),
+            "roll": (-0.52, 0.52),
+            "pitch": (-0.52, 0.52),
+            "yaw": (-0.78, 0.78),
+        },
+        description="Reset noise on the root linear (m/s) and angular (rad/s) velocity, world frame (train only).",
+    )
+    joint_position_range: Range = Field(
+        default=(-0.1, 0.1),
+        description="Reset noise on joint positions (rad), then clipped to the soft limits.",
+    )
+    root_height_ema_alpha: float = Field(
+        default=0.1, gt=0.0, le=1.0, description="EMA rate of running_ref_root_height (SONIC_REFERENCE §4)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> MotionCommandConfig:
+        if len(self.reward_point_body) != len(self.reward_point_body_offset):
+            raise ValueError(
+                f"reward_point_body has {len(self.reward_point_body)} bodies but reward_point_body_offset has "
+                f"{len(self.reward_point_body_offset)} offsets"
+            )
+        if self.encoder_sample_probs is not None:
+            unknown = sorted(set(self.encoder_sample_probs) - set(ENCODERS))
+            if unknown:
+                raise ValueError(f"encoder_sample_probs: unknown encoders {unknown}; valid: {list(ENCODERS)}")
+            if (
+                any(p < 0 for p in self.encoder_sample_probs.values())
+                or sum(self.encoder_sample_probs.values()) <= 0
+            ):
+                raise ValueError("encoder_sample_probs: values must be >= 0 with a positive sum")
+        for label, dt in (("dt_future_ref_frames", self.dt_future_ref_frames),
+                          ("smpl_dt_future_ref_frames", self.smpl_dt_future_ref_frames)):  # fmt: skip
+            if abs(dt / 0.02 - round(dt / 0.02)) > 1e-6 or round(dt / 0.02) < 1:
+                raise ValueError(f"{label}={dt} must be a positive multiple of the 0.02 s reference frame")
+        return self
+
+
+class CommandsConfig(BaseModel):
+    """Command terms (``manager_env.commands``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    motion: MotionCommandConfig = Field(
+        default_factory=MotionCommandConfig, description="The motion command."
+    )
+
+
 class EnvConfig(BaseModel):
-    """The SONIC env: how many robots, where, and with which physics, scene and action settings."""
+    """The SONIC env: how many robots, where, and with which physics, scene, commands and observations."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -89,3 +208,17 @@ class EnvConfig(BaseModel):
     config: SceneConfig = Field(default_factory=SceneConfig, description="Scene: terrain, spacing, robot.")
     sim: SimConfig = Field(default_factory=SimConfig, description="Physics.")
     actions: ActionConfig = Field(default_factory=ActionConfig, description="Action term.")
+    commands: CommandsConfig = Field(default_factory=CommandsConfig, description="Command terms.")
+    contract: Literal["sonic_release", "sonic_bones_seed", "small", "small_bones_seed"] = Field(
+        default="sonic_release",
+        description="sonic_model preset whose ObservationContract the observations are built from.",
+    )
+    mode: Literal["train", "eval"] = Field(
+        default="train",
+        description="'train': adaptive start sampling, reset noise, observation noise. 'eval': clips assigned in "
+        "order from frame 0 (sonic_data's eval batches), no noise, no augmentation.",
+    )
+    replay: bool = Field(
+        default=False,
+        description="Write the robot's state from the reference every step (kinematic playback, to check data).",
+    )

@@ -1,11 +1,12 @@
 """Isaac Lab manager-based env configuration of the SONIC G1 env, built from an :class:`EnvConfig`.
 
-What exists so far (issue 9, simulator foundation): the scene (G1 with SONIC's actuators, the local
-USD ground plane, a contact sensor on all 30 bodies with history 3 and air time), Newton physics
-with the MuJoCo-Warp solver (dt 0.005 s, decimation 4), SONIC's joint-position action in the policy
-joint order, a reset to the default pose, and a time-out. The observation group ``policy`` is a
-minimal proprioception (joint positions relative to default and joint velocities, both in SONIC's
-Isaac Lab order) until the contract-built observation terms replace it; there are no rewards yet.
+One function per manager group, composed by :func:`build_env_cfg`: the scene (G1 with SONIC's
+actuators, the local USD ground plane, a contact sensor on all 30 bodies with history 3 and air
+time), Newton physics with the MuJoCo-Warp solver (dt 0.005 s, decimation 4), SONIC's joint-position
+action in the contract's joint order, the motion command (:mod:`sonic_env.mdp.commands`, which also
+puts each robot on its reference at reset), the observation groups built from the contract
+(:mod:`sonic_env.observation_builder`), and the event, termination and reward groups (part 2 of
+issue 9 fills these; until then: no events, a time-out, no rewards).
 
 The same config runs on ``cpu`` (a few envs: tests, demos) and ``cuda:<i>`` (thousands).
 """
@@ -18,10 +19,6 @@ import isaaclab.envs.mdp as mdp
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
-from isaaclab.managers import EventTermCfg as EventTerm
-from isaaclab.managers import ObservationGroupCfg as ObsGroup
-from isaaclab.managers import ObservationTermCfg as ObsTerm
-from isaaclab.managers import SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import ContactSensorCfg
@@ -30,11 +27,15 @@ from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
-from sonic_data import g1
 from sonic_env.actions import ClippedJointPositionActionCfg, sonic_action_cfg
 from sonic_env.assets import ground_plane_usd_path
 from sonic_env.config import TERRAIN_ISSUE, EnvConfig
+from sonic_env.mdp.commands import MotionCommandCfg
+from sonic_env.mdp.observations import COMMAND_NAME
+from sonic_env.observation_builder import check_observation_dims, command_parts, observation_groups
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
+from sonic_model import ObservationContract
+from sonic_model.presets import preset
 
 CONTACT_HISTORY = 3
 """Contact-sensor history length (SONIC_REFERENCE §8)."""
@@ -99,38 +100,26 @@ class SonicSceneCfg(InteractiveSceneCfg):
 
 @configclass
 class ActionsCfg:
-    """SONIC's joint-position action on all 29 joints, in SONIC's Isaac Lab joint order."""
+    """SONIC's joint-position action on all 29 joints, in the contract's joint order."""
 
     joint_pos: ClippedJointPositionActionCfg = sonic_action_cfg()
 
 
-_POLICY_JOINTS = SceneEntityCfg("robot", joint_names=list(g1.ISAACLAB_JOINT_NAMES), preserve_order=True)
-
-
 @configclass
-class ObservationsCfg:
-    """Minimal proprioception until the contract-built terms arrive (issue 9, later part)."""
+class CommandsCfg:
+    """The motion command (registered as ``"motion"``)."""
 
-    @configclass
-    class PolicyCfg(ObsGroup):
-        """Joint positions relative to default and joint velocities, SONIC's Isaac Lab order."""
-
-        joint_pos = ObsTerm(func=mdp.joint_pos_rel, params={"asset_cfg": _POLICY_JOINTS})
-        joint_vel = ObsTerm(func=mdp.joint_vel_rel, params={"asset_cfg": _POLICY_JOINTS})
-
-    policy: PolicyCfg = PolicyCfg()
+    motion: MotionCommandCfg = MISSING  # pyright: ignore[reportAssignmentType]
 
 
 @configclass
 class EventsCfg:
-    """Reset every robot to SONIC's default pose (reference-state initialisation comes with the motion command)."""
-
-    reset_to_default = EventTerm(func=mdp.reset_scene_to_default, mode="reset")
+    """Domain-randomisation events (part 2). The robot's reset state is the motion command's job."""
 
 
 @configclass
 class TerminationsCfg:
-    """Time-out only (SONIC's tracking terminations come in part 2)."""
+    """Time-out only until SONIC's tracking terminations arrive (part 2)."""
 
     time_out = DoneTerm(func=mdp.time_out, time_out=True)
 
@@ -146,10 +135,66 @@ class SonicEnvCfg(ManagerBasedRLEnvCfg):
 
     scene: SonicSceneCfg = SonicSceneCfg(num_envs=1, env_spacing=2.0)
     actions: ActionsCfg = ActionsCfg()
-    observations: ObservationsCfg = ObservationsCfg()
+    commands: CommandsCfg = MISSING  # pyright: ignore[reportAssignmentType]
+    observations: dict = MISSING  # pyright: ignore[reportAssignmentType]
     events: EventsCfg = EventsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
     rewards: RewardsCfg = RewardsCfg()
+
+
+def contract_of(config: EnvConfig) -> ObservationContract:
+    """The observation contract of ``config.contract`` (a sonic_model preset)."""
+    return preset(config.contract).contract
+
+
+def scene_cfg(config: EnvConfig) -> SonicSceneCfg:
+    """Robot, ground and contact sensor (updated every physics step)."""
+    scene = SonicSceneCfg(num_envs=config.num_envs, env_spacing=config.config.env_spacing)
+    scene.ground = ground_cfg(config)
+    scene.robot = g1_articulation_cfg(hand_mass=config.config.robot.hand_mass)
+    scene.contact_forces = contact_sensor_cfg()
+    scene.contact_forces.update_period = config.sim.dt
+    return scene
+
+
+def actions_cfg(config: EnvConfig, contract: ObservationContract) -> ActionsCfg:
+    """The joint-position action in the contract's action joint order."""
+    actions = ActionsCfg()
+    actions.joint_pos = sonic_action_cfg(contract.action_joint_names, raw_clip=config.actions.clip)
+    return actions
+
+
+def commands_cfg(config: EnvConfig, contract: ObservationContract) -> CommandsCfg:
+    """The motion command, told which encoders, human modalities and VR points the contract reads."""
+    return CommandsCfg(
+        motion=MotionCommandCfg(
+            motion=config.commands.motion.model_dump(mode="json"),
+            mode=config.mode,
+            replay=config.replay,
+            seed=config.seed or 0,
+            **command_parts(contract),
+        )
+    )
+
+
+def observations_cfg(config: EnvConfig, contract: ObservationContract) -> dict:
+    """``{"tokenizer", "policy", "critic"}`` groups built from the contract (noise in train mode)."""
+    return observation_groups(contract, config.commands.motion, config.mode)
+
+
+def events_cfg(config: EnvConfig) -> EventsCfg:
+    """Event terms (none yet)."""
+    return EventsCfg()
+
+
+def terminations_cfg(config: EnvConfig) -> TerminationsCfg:
+    """Termination terms (a time-out until the tracking terminations arrive)."""
+    return TerminationsCfg()
+
+
+def rewards_cfg(config: EnvConfig) -> RewardsCfg:
+    """Reward terms (none yet)."""
+    return RewardsCfg()
 
 
 def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
@@ -157,17 +202,17 @@ def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
 
     Raises:
         NotImplementedError: for terrain types not implemented yet.
+        ContractEnvError: if the contract asks for an observation this env cannot produce (names the term).
     """
-    scene = SonicSceneCfg(num_envs=config.num_envs, env_spacing=config.config.env_spacing)
-    scene.ground = ground_cfg(config)
-    scene.robot = g1_articulation_cfg(hand_mass=config.config.robot.hand_mass)
-    scene.contact_forces = contact_sensor_cfg()
-    scene.contact_forces.update_period = config.sim.dt
-    actions = ActionsCfg()
-    actions.joint_pos = sonic_action_cfg(raw_clip=config.actions.clip)
+    contract = contract_of(config)
     return SonicEnvCfg(
-        scene=scene,
-        actions=actions,
+        scene=scene_cfg(config),
+        actions=actions_cfg(config, contract),
+        commands=commands_cfg(config, contract),
+        observations=observations_cfg(config, contract),
+        events=events_cfg(config),
+        terminations=terminations_cfg(config),
+        rewards=rewards_cfg(config),
         sim=sim_cfg(config),
         decimation=config.sim.decimation,
         episode_length_s=config.episode_length_s,
@@ -175,16 +220,24 @@ def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
     )
 
 
-def make_env(config: EnvConfig) -> ManagerBasedRLEnv:
-    """Build the Isaac Lab env for ``config`` and check its robot's joint and body orders.
+def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBasedRLEnv:
+    """Build the Isaac Lab env and check its robot's joint/body orders and observation widths.
+
+    Args:
+        config: the env configuration.
+        env_cfg: a configuration from :func:`build_env_cfg` to use instead (e.g. with extra terms).
 
     Only one env (one simulation context) can exist per process; close it before building another.
     """
-    env = ManagerBasedRLEnv(build_env_cfg(config))
+    env = ManagerBasedRLEnv(env_cfg if env_cfg is not None else build_env_cfg(config))
     robot = env.scene["robot"]
     try:
         check_robot_names(robot.data.joint_names, robot.data.body_names)
-    except RuntimeError:
+        check_observation_dims(env.observation_manager, contract_of(config))
+    except (RuntimeError, ValueError):
         env.close()
         raise
     return env
+
+
+__all__ = ["COMMAND_NAME", "SonicEnvCfg", "build_env_cfg", "contract_of", "make_env"]

@@ -1,0 +1,449 @@
+"""The motion command: which reference frame every robot tracks, and everything derived from it.
+
+:class:`MotionCommand` (registered as ``"motion"``) owns the :class:`~sonic_data.motion_lib.MotionLibrary`
+on the env device. Per reset it draws a clip and start frame (adaptive sampling, §6.3; in eval mode
+env ``i`` plays resident slot ``i mod k`` from frame 0), the episode's encoder mask (§1.3), and puts
+the robot on that reference frame (plus SONIC's reset noise in train mode, §7). Per step it advances
+the frame, feeds adaptive sampling, updates ``running_ref_root_height`` (§4) and the relative
+reference (§3), and in replay mode writes the robot's state from the reference.
+
+Timing (SONIC's, from BeyondMimic's ``TrackingCommand``): Isaac Lab computes terminations and rewards
+after physics and *before* ``command_manager.compute``; the frame then advances and observations are
+computed. So observations show frame ``f + 1`` (the target of the next action) and the rewards of
+the next step compare the robot with that same frame. The relative reference is recomputed at
+command time from the robot's pelvis at that moment, as SONIC does.
+
+Adaptive credit (FORMATS.md quirk ``adaptive_credit_fix``): Isaac Lab resets terminated envs before
+``compute``, so :meth:`MotionCommand.reset` stores each failing env's (slot, frame) *before* the
+new start replaces it; the next ``compute`` hands both to ``MotionLibrary.update_adaptive``, which
+credits the bin where the failure happened (or, with the fix off, the new start as SONIC did).
+
+Attribute conventions (the interface shared with rewards and terminations): world frame including
+env origins, quaternions ``wxyz``, bodies in ``sonic_data.g1.TRACKED_BODY_NAMES`` order (pelvis = 0),
+joints canonical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import MISSING
+from typing import TYPE_CHECKING, Any
+
+import torch
+from isaaclab.managers import CommandTerm, CommandTermCfg
+from isaaclab.utils import configclass
+from torch import Tensor
+
+from sonic_data.g1 import TRACKED_BODY_NAMES
+from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, TeleopTargets
+from sonic_data.rotations import (
+    quat_apply,
+    quat_apply_inverse,
+    quat_conjugate,
+    quat_mul,
+    xyzw_to_wxyz,
+    yaw_quat,
+)
+from sonic_env.config import MotionCommandConfig
+from sonic_env.mdp.encoder_sampling import base_probabilities, encoder_probabilities, sample_encoder_mask
+from sonic_env.mdp.reset import AXES, RootState, perturb_joint_pos, perturb_root, range_tensor, sample_uniform
+from sonic_env.replay import write_reference_state
+
+if TYPE_CHECKING:
+    from isaaclab.assets import Articulation
+    from isaaclab.envs import ManagerBasedRLEnv
+
+REFERENCE_FPS = 50
+"""Frames per second of the resampled reference: one frame per control step."""
+
+
+# ----------------------------------------------------------------------------------------- pure math
+def relative_reference(
+    ref_pos: Tensor, ref_quat: Tensor, robot_root_pos: Tensor, robot_root_quat: Tensor
+) -> tuple[Tensor, Tensor]:
+    """SONIC's relative reference (SONIC_REFERENCE §3): the reference re-anchored at the robot's pelvis.
+
+    ``p_Δ`` = robot pelvis position with z from the reference pelvis; ``q_Δ`` = heading of
+    ``q_rob · q_ref_pelvis⁻¹``; bodies ``p_Δ + q_Δ ⊗ (p_ref_b − p_ref_pelvis)``, ``q_Δ · q_ref_b``.
+
+    Args:
+        ref_pos: ``(N, B, 3)`` reference bodies, pelvis first; ref_quat: ``(N, B, 4)``.
+        robot_root_pos: ``(N, 3)``; robot_root_quat: ``(N, 4)``.
+
+    Returns:
+        ``body_pos_relative_w (N, B, 3)``, ``body_quat_relative_w (N, B, 4)``.
+    """
+    anchor = robot_root_pos.clone()
+    anchor[:, 2] = ref_pos[:, 0, 2]
+    q_delta = yaw_quat(quat_mul(robot_root_quat, quat_conjugate(ref_quat[:, 0])))
+    q = q_delta.unsqueeze(1).expand_as(ref_quat)
+    pos = anchor.unsqueeze(1) + quat_apply(q, ref_pos - ref_pos[:, :1])
+    return pos, quat_mul(q, ref_quat)
+
+
+def points_local(body_pos: Tensor, body_quat: Tensor, body_ids: Sequence[int], offsets: Tensor) -> Tensor:
+    """Points ``p_b + q_b ⊗ offset`` relative to the pelvis (body 0), in the pelvis frame.
+
+    Args:
+        body_pos: ``(N, B, 3)``; body_quat: ``(N, B, 4)``.
+        body_ids: ``P`` body indices, one per point; offsets: ``(P, 3)`` in each body's frame.
+
+    Returns:
+        ``(N, P, 3)``.
+    """
+    pos, quat = body_pos[:, body_ids], body_quat[:, body_ids]
+    point = pos + quat_apply(quat, offsets.to(pos).expand_as(pos))
+    pelvis_q = body_quat[:, :1].expand_as(quat)
+    return quat_apply_inverse(pelvis_q, point - body_pos[:, :1])
+
+
+# ----------------------------------------------------------------------------------------- the term
+class MotionCommand(CommandTerm):
+    """Reference motion tracking command; see the module docstring for the per-step contract."""
+
+    cfg: MotionCommandCfg
+
+    def __init__(self, cfg: MotionCommandCfg, env: ManagerBasedRLEnv) -> None:
+        super().__init__(cfg, env)
+        self.config = MotionCommandConfig.model_validate(cfg.motion)
+        self.robot: Articulation = env.scene["robot"]
+        self.training = cfg.mode == "train"
+        self.encoder_names: tuple[str, ...] = tuple(cfg.encoder_names)
+        self.human_parts: tuple[str, ...] = tuple(cfg.human_parts)
+        self.lib = MotionLibrary(
+            self.config.motion_lib_cfg,
+            num_envs=self.num_envs,
+            device=self.device,
+            seed=cfg.seed,
+            training=self.training,
+            body_names=TRACKED_BODY_NAMES,
+            teleop_bodies=cfg.teleop_bodies,
+            teleop_offsets=cfg.teleop_offsets,
+        )
+        self._check_library()
+        names = list(self.robot.data.body_names or [])
+        missing = [b for b in TRACKED_BODY_NAMES if b not in names]
+        if missing:
+            raise ValueError(f"motion command: tracked bodies {missing} are not bodies of the robot")
+        self.robot_body_ids = [names.index(b) for b in TRACKED_BODY_NAMES]
+        self.reward_point_ids = [TRACKED_BODY_NAMES.index(b) for b in self.config.reward_point_body]
+        self.reward_point_offsets = torch.tensor(self.config.reward_point_body_offset, device=self.device)
+        self.g1_skip = round(self.config.dt_future_ref_frames * REFERENCE_FPS)
+        self.human_skip = round(self.config.smpl_dt_future_ref_frames * REFERENCE_FPS)
+        self.base_probs = base_probabilities(
+            self.encoder_names, self.config.encoder_sample_probs, self.config.use_encoder
+        )
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(cfg.seed + 1)
+        self.pose_bounds = range_tensor(self.config.pose_range, AXES).to(self.device)
+        self.velocity_bounds = range_tensor(self.config.velocity_range, AXES).to(self.device)
+        self.joint_bounds = torch.tensor([list(self.config.joint_position_range)], device=self.device)
+
+        n, dev = self.num_envs, self.device
+        self.slots = torch.zeros(n, dtype=torch.long, device=dev)
+        self.frames = torch.zeros(n, dtype=torch.long, device=dev)
+        self.encoder_mask = torch.zeros(n, len(self.encoder_names), dtype=torch.bool, device=dev)
+        self.encoder_mask[:, 0] = True
+        self.running_ref_root_height = torch.zeros(n, device=dev)
+        self.body_pos_relative_w = torch.zeros(n, len(TRACKED_BODY_NAMES), 3, device=dev)
+        self.body_quat_relative_w = torch.zeros(n, len(TRACKED_BODY_NAMES), 4, device=dev)
+        self.body_quat_relative_w[..., 0] = 1.0
+        self._failed = torch.zeros(n, dtype=torch.bool, device=dev)
+        self._fail_slots = torch.zeros(n, dtype=torch.long, device=dev)
+        self._fail_frames = torch.zeros(n, dtype=torch.long, device=dev)
+        self._cache: dict[str, MotionState] = {}
+
+    def _check_library(self) -> None:
+        forced = self.config.use_encoder
+        if forced in ("smpl", "soma"):
+            has = self.lib.has_smpl if forced == "smpl" else self.lib.has_soma
+            lacking = int((~has).sum())
+            if lacking:
+                raise ValueError(
+                    f"commands.motion.use_encoder={forced!r}, but {lacking} of {self.lib.num_clips} clips have no "
+                    f"{forced.upper()} data (check motion_lib_cfg.{forced}_motion_file)"
+                )
+
+    # ------------------------------------------------------------------ reference (lazy, one gather per window)
+    def _state(self, key: str) -> MotionState:
+        if key not in self._cache:
+            if key == "now":
+                self._cache[key] = self.lib.state(self.slots, self.frames, parts=("teleop",))
+            elif key == "g1":
+                self._cache[key] = self.lib.future(
+                    self.slots, self.frames, self.config.num_future_frames, self.g1_skip
+                )
+            else:
+                self._cache[key] = self.lib.future(
+                    self.slots,
+                    self.frames,
+                    self.config.smpl_num_future_frames,
+                    self.human_skip,
+                    parts=self.human_parts,
+                )
+        return self._cache[key]
+
+    @property
+    def g1_future(self) -> MotionState:
+        """The g1/teleop window: ``num_future_frames`` frames ``dt_future_ref_frames`` apart, batch ``(N, F)``."""
+        return self._state("g1")
+
+    @property
+    def human_future(self) -> MotionState:
+        """The smpl/soma window (``smpl_*`` spacing), robot part included (wrist terms), batch ``(N, F)``."""
+        return self._state("human")
+
+    def human_window(self, kind: str) -> HumanFrames:
+        """SMPL (``'smpl'``) or SOMA frames of the human window."""
+        frames = getattr(self.human_future, kind)
+        if frames is None:
+            raise ValueError(f"motion command: no {kind!r} data requested (human_parts={self.human_parts})")
+        return frames
+
+    @property
+    def teleop_targets(self) -> TeleopTargets:
+        """VR 3-point targets of the current frame."""
+        teleop = self._state("now").teleop
+        assert teleop is not None
+        return teleop
+
+    @property
+    def ref_body_pos_w(self) -> Tensor:
+        """``(N, 14, 3)`` reference bodies, world frame incl. env origins."""
+        return self._state("now").robot.body_pos_w + self._env.scene.env_origins.unsqueeze(1)
+
+    @property
+    def ref_body_quat_w(self) -> Tensor:
+        """``(N, 14, 4)``."""
+        return self._state("now").robot.body_quat_w
+
+    @property
+    def ref_body_lin_vel_w(self) -> Tensor:
+        """``(N, 14, 3)``."""
+        return self._state("now").robot.body_lin_vel_w
+
+    @property
+    def ref_body_ang_vel_w(self) -> Tensor:
+        """``(N, 14, 3)``."""
+        return self._state("now").robot.body_ang_vel_w
+
+    @property
+    def ref_joint_pos(self) -> Tensor:
+        """``(N, 29)`` canonical order."""
+        return self._state("now").robot.joint_pos
+
+    @property
+    def ref_joint_vel(self) -> Tensor:
+        """``(N, 29)`` canonical order."""
+        return self._state("now").robot.joint_vel
+
+    @property
+    def clip_ids(self) -> Tensor:
+        """``(N,)`` library clip id of each env."""
+        return self.lib.resident_clip_ids[self.slots]
+
+    @property
+    def clip_lengths(self) -> Tensor:
+        """``(N,)`` frames of each env's clip."""
+        return self.lib.resident_lengths[self.slots]
+
+    @property
+    def command(self) -> Tensor:
+        """``(N, 58)`` current reference joint positions and velocities (canonical)."""
+        return torch.cat((self.ref_joint_pos, self.ref_joint_vel), dim=-1)
+
+    # ------------------------------------------------------------------ robot (read from the simulator)
+    @property
+    def robot_body_pos_w(self) -> Tensor:
+        """``(N, 14, 3)`` robot tracked bodies (link frames)."""
+        return self.robot.data.body_link_pos_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
+    def robot_body_quat_w(self) -> Tensor:
+        """``(N, 14, 4)`` wxyz (Isaac Lab 3.0 stores xyzw; converted here)."""
+        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self.robot_body_ids])  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
+    def robot_body_lin_vel_w(self) -> Tensor:
+        """``(N, 14, 3)`` (Isaac Lab ``body_lin_vel_w``, the CoM velocity, as SONIC reads it)."""
+        return self.robot.data.body_lin_vel_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
+    def robot_body_ang_vel_w(self) -> Tensor:
+        """``(N, 14, 3)``."""
+        return self.robot.data.body_ang_vel_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
+    def ref_reward_points_local(self) -> Tensor:
+        """``(N, P, 3)`` reward points of the reference, relative to its pelvis, in its pelvis frame."""
+        return points_local(
+            self.ref_body_pos_w, self.ref_body_quat_w, self.reward_point_ids, self.reward_point_offsets
+        )
+
+    @property
+    def robot_reward_points_local(self) -> Tensor:
+        """``(N, P, 3)`` the same points on the robot."""
+        return points_local(
+            self.robot_body_pos_w, self.robot_body_quat_w, self.reward_point_ids, self.reward_point_offsets
+        )
+
+    # ------------------------------------------------------------------ Isaac Lab hooks
+    def _env_ids(self, env_ids: Sequence[int] | Tensor | slice | None) -> Tensor:
+        if env_ids is None or isinstance(env_ids, slice):
+            return torch.arange(self.num_envs, device=self.device)[
+                env_ids if env_ids is not None else slice(None)
+            ]
+        return torch.as_tensor(env_ids, device=self.device).long().reshape(-1)
+
+    def reset(self, env_ids: Sequence[int] | slice | None = None) -> dict[str, Tensor]:
+        """Record where failing envs were (before the new start replaces it), then resample them."""
+        ids = self._env_ids(env_ids)
+        terminations = getattr(self._env, "termination_manager", None)
+        if self.training and terminations is not None and ids.numel() > 0:
+            steps = getattr(self._env, "episode_length_buf")  # noqa: B009 (ManagerBasedRLEnv only)
+            failed = terminations.terminated[ids] & (steps[ids] > 0)
+            self._failed[ids] = failed
+            self._fail_slots[ids] = self.slots[ids]
+            self._fail_frames[ids] = self.frames[ids]
+        return super().reset(env_ids)
+
+    def _resample_command(self, env_ids: Sequence[int] | slice) -> None:
+        ids = self._env_ids(env_ids)
+        n = ids.numel()
+        if n == 0:
+            return
+        if self.training:
+            slots, frames = self.lib.sample_starts(n)
+        else:
+            slots = ids % self.lib.num_resident
+            frames = torch.zeros_like(slots)
+        self.slots[ids] = slots
+        self.frames[ids] = frames
+        self._cache.clear()
+        probs = encoder_probabilities(
+            self.base_probs,
+            self.encoder_names,
+            self.lib.resident_has_smpl[slots],
+            self.lib.resident_has_soma[slots],
+        )
+        self.encoder_mask[ids] = sample_encoder_mask(
+            probs,
+            self.encoder_names,
+            teleop_prob_when_smpl=self.config.teleop_sample_prob_when_smpl,
+            coactivate=self.config.use_encoder is None,
+            generator=self.generator,
+        )
+        ref = self.lib.state(slots, frames, parts=()).robot
+        root = RootState(
+            pos=ref.root_pos_w + self._env.scene.env_origins[ids],
+            quat=ref.root_quat_w,
+            lin_vel=ref.body_lin_vel_w[:, 0],
+            ang_vel=ref.body_ang_vel_w[:, 0],
+        )
+        joint_pos = ref.joint_pos
+        if self.training:
+            root = perturb_root(
+                root,
+                sample_uniform(self.pose_bounds, n, self.generator),
+                sample_uniform(self.velocity_bounds, n, self.generator),
+            )
+            limits = self.robot.data.soft_joint_pos_limits.torch[ids]  # pyright: ignore[reportAttributeAccessIssue]
+            noise = sample_uniform(self.joint_bounds.expand(joint_pos.shape[1], 2), n, self.generator)
+            joint_pos = perturb_joint_pos(joint_pos, noise, limits[..., 0], limits[..., 1])
+        write_reference_state(
+            self.robot, ids, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
+        )
+        self.running_ref_root_height[ids] = ref.root_pos_w[:, 2]
+        self._update_relative()
+
+    def _update_command(self) -> None:
+        self.frames.copy_(torch.minimum(self.frames + 1, self.clip_lengths - 1))
+        self._cache.clear()
+        if self.training:
+            self.lib.update_adaptive(
+                self.slots, self.frames, self._failed, self._fail_slots, self._fail_frames
+            )
+            self._failed.zero_()
+        alpha = self.config.root_height_ema_alpha
+        ref_z = self._state("now").robot.root_pos_w[:, 2]
+        self.running_ref_root_height.mul_(1.0 - alpha).add_(alpha * ref_z)
+        if self.cfg.replay:
+            self.write_reference_to_robot()
+        self._update_relative()
+
+    def _update_metrics(self) -> None:
+        pass
+
+    def _update_relative(self) -> None:
+        pos, quat = relative_reference(
+            self.ref_body_pos_w,
+            self.ref_body_quat_w,
+            self.robot_body_pos_w[:, 0],
+            self.robot_body_quat_w[:, 0],
+        )
+        self.body_pos_relative_w.copy_(pos)
+        self.body_quat_relative_w.copy_(quat)
+
+    # ------------------------------------------------------------------ trainer hooks
+    def write_reference_to_robot(self, env_ids: Tensor | None = None) -> None:
+        """Put the robots exactly on their current reference frame (replay; no noise)."""
+        ids = torch.arange(self.num_envs, device=self.device) if env_ids is None else env_ids
+        ref = self._state("now").robot
+        write_reference_state(
+            self.robot,
+            ids,
+            self.ref_body_pos_w[ids, 0],
+            ref.root_quat_w[ids],
+            ref.joint_pos[ids],
+            ref.body_lin_vel_w[ids, 0],
+            ref.body_ang_vel_w[ids, 0],
+            ref.joint_vel[ids],
+        )
+
+    def redraw(self) -> bool:
+        """Draw a new resident clip set (every ``resample_every`` iterations); True: all envs must reset."""
+        if not self.training:
+            return False
+        return self.lib.redraw()
+
+    def update_sampling(self) -> None:
+        """Recompute the adaptive-sampling probabilities (once per PPO iteration)."""
+        self.lib.update_sampling()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The motion library's adaptive counts and generator (for checkpoints)."""
+        return self.lib.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.lib.load_state_dict(state)
+
+
+@configclass
+class MotionCommandCfg(CommandTermCfg):
+    """Configuration of :class:`MotionCommand`; built by :func:`sonic_env.env_cfg.commands_cfg`."""
+
+    class_type: type = MotionCommand
+    resampling_time_range: tuple[float, float] = (1.0e9, 1.0e9)
+    """Never resample on a timer: episodes end by termination (the clip end is a time-out)."""
+
+    motion: dict = MISSING  # pyright: ignore[reportAssignmentType]
+    """``MotionCommandConfig.model_dump()`` (plain data, re-validated by the term)."""
+    encoder_names: tuple[str, ...] = ("g1", "teleop", "smpl")
+    """The contract's encoders, the columns of ``encoder_mask``."""
+    human_parts: tuple[str, ...] = ("smpl",)
+    """Human modalities read by the contract's terms (``smpl``, ``soma``)."""
+    teleop_bodies: tuple[str, ...] = ("left_wrist_yaw_link", "right_wrist_yaw_link", "torso_link")
+    """VR 3-point bodies (from the contract)."""
+    teleop_offsets: tuple[tuple[float, float, float], ...] = (
+        (0.18, -0.025, 0.0),
+        (0.18, 0.025, 0.0),
+        (0.0, 0.0, 0.35),
+    )
+    """VR point offsets in their bodies' frames (m, from the contract)."""
+    mode: str = "train"
+    """'train' or 'eval' (EnvConfig.mode)."""
+    replay: bool = False
+    """Write the robot's state from the reference every step."""
+    seed: int = 0
+    """Seeds the motion library and the command's draws."""
