@@ -45,6 +45,11 @@ def _meta(*shape: int) -> Tensor:
     return torch.empty(*shape, device="meta")
 
 
+def _positive(t: Tensor) -> Tensor:
+    """Data made positive; meta tensors pass through (ops on them would import torch's decompositions)."""
+    return t if t.is_meta else t.abs() + 0.05
+
+
 def _mlp(prefix: str, dims: Sequence[int], make: Make) -> dict[str, Tensor]:
     """§12 naming: Linear layers of an nn.Sequential at module.0, module.2, ..."""
     out: dict[str, Tensor] = {}
@@ -64,7 +69,7 @@ def gear_sonic_dict(
     fsq_buffers: bool = True,
 ) -> dict[str, dict[str, Tensor]]:
     """A GEAR-SONIC ``{policy_state_dict, value_state_dict}`` with the given hidden widths."""
-    policy = {"std": make(ACTIONS).abs() + 0.05}
+    policy = {"std": _positive(make(ACTIONS))}
     for name in encoders:
         policy |= _mlp(f"actor_module.encoders.{name}", [ENCODER_IN[name], *enc, LATENT], make)
     policy |= _mlp("actor_module.decoders.g1_dyn", [LATENT + PROPRIO, *dyn, ACTIONS], make)
@@ -74,7 +79,7 @@ def gear_sonic_dict(
         policy["actor_module.quantizer._basis"] = torch.ones(32, dtype=torch.int64)
     value = _mlp("critic_module", [CRITIC_IN, *critic, 1], make)
     value["running_mean_std.running_mean"] = make(CRITIC_IN).double()
-    value["running_mean_std.running_var"] = make(CRITIC_IN).double().abs() + 0.5
+    value["running_mean_std.running_var"] = _positive(make(CRITIC_IN).double())
     value["running_mean_std.count"] = torch.tensor(1234.0, dtype=torch.float64)
     return {"policy_state_dict": policy, "value_state_dict": value}
 
