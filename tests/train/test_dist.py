@@ -200,7 +200,7 @@ def _worker(out: Path, cpu: bool) -> None:
     result["adv_norm_max_err"] = float((ours - expected).abs().max())
     if ctx.is_main:
         out.write_text(json.dumps(result))
-    ctx.barrier()
+    ctx.shutdown()
 
 
 if __name__ == "__main__":

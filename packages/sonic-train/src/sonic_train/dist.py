@@ -129,6 +129,16 @@ class DistContext:
             self._check_group()
             tdist.barrier()
 
+    def shutdown(self) -> None:
+        """Wait for every rank, then destroy the process group.
+
+        Call it once at the end of a distributed run: a gloo group left alive until interpreter exit can
+        abort the process ("terminate called without an active exception") while its threads are torn down.
+        """
+        if self.distributed and tdist.is_initialized():
+            tdist.barrier()
+            tdist.destroy_process_group()
+
 
 @torch.no_grad()
 def all_reduce_gradients(parameters: Iterable[nn.Parameter], ctx: DistContext) -> None:
