@@ -385,6 +385,17 @@ class MotionCommand(CommandTerm):
         self.body_quat_relative_w.copy_(quat)
 
     # ------------------------------------------------------------------ trainer hooks
+    def assign(self, env_ids: Tensor, slots: Tensor, frames: Tensor) -> None:
+        """Point envs at given (slot, frame) pairs without touching the robot (tools and tests).
+
+        Call :meth:`write_reference_to_robot` to also put the robots there.
+        """
+        self.slots[env_ids] = slots.to(self.slots).clone()
+        self.frames[env_ids] = torch.minimum(
+            frames.to(self.frames).clone(), self.lib.resident_lengths[self.slots[env_ids]] - 1
+        )
+        self._cache.clear()
+
     def write_reference_to_robot(self, env_ids: Tensor | None = None) -> None:
         """Put the robots exactly on their current reference frame (replay; no noise)."""
         ids = torch.arange(self.num_envs, device=self.device) if env_ids is None else env_ids
