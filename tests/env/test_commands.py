@@ -95,16 +95,21 @@ def test_reset_puts_robots_on_the_reference_within_the_noise(env: SonicEnv) -> N
     assert dq.abs().max() > 0.02 and d.abs().max() > 0.002  # the noise is there
 
 
-def test_frames_advance_one_per_step_and_stop_at_the_clip_end(env: SonicEnv) -> None:
-    """frame ← min(frame + 1, length − 1); env 1 parked on its last frame stays there."""
+def test_frames_advance_one_per_step_up_to_the_last_frame(env: SonicEnv) -> None:
+    """frame ← frame + 1 each step; env 1 parked one frame before its clip's end reaches the last frame.
+
+    Frames never pass the last one: ``assign`` clamps, and the clip-end time-out resets an env there.
+    """
     env.reset()
     cmd = env.command
     last = cmd.clip_lengths[1:2] - 1
-    cmd.assign(torch.tensor([1]), cmd.slots[1:2], last)
+    cmd.assign(torch.tensor([1]), cmd.slots[1:2], last + 100)
+    assert int(cmd.frames[1]) == int(last)
+    cmd.assign(torch.tensor([1]), cmd.slots[1:2], last - 1)
     before = cmd.frames.clone()
     step = env.step(_zeros())
     assert not step.dones.any()
-    torch.testing.assert_close(cmd.frames, torch.minimum(before + 1, cmd.clip_lengths - 1))
+    torch.testing.assert_close(cmd.frames, before + 1)
     assert int(cmd.frames[1]) == int(last)
 
 
