@@ -1,6 +1,7 @@
-"""The motion command in a 4-env CPU env (train mode) on the generated sample clips with SMPL.
+"""The motion command in a 4-env CPU env (train mode, ``sonic_bones_seed`` contract) on the sample clips.
 
-One env for the module (``SonicEnv``), with an extra termination term the tests can fire to make
+The clips have SMPL and SOMA data, so all four encoders and every tokenizer term (soma included) are
+produced. One env for the module (``SonicEnv``), with an extra termination term the tests can fire to make
 chosen envs fail, and a resident set of 2 of the 4 clips so that a redraw changes it. Every test
 starts from ``reset()``.
 """
@@ -13,11 +14,13 @@ import pytest
 import torch
 from isaaclab.managers import TerminationTermCfg
 
+from sonic_data import g1
 from sonic_data.rotations import quat_error_angle
 from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
 from sonic_env.env_cfg import build_env_cfg
 from sonic_env.mdp.commands import relative_reference
+from sonic_env.mdp.observations import human_joints_local
 
 NUM_ENVS = 4
 FORCE: dict[str, torch.Tensor | None] = {"mask": None}
@@ -32,8 +35,8 @@ def forced_failure(env: object) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def env(sample_env_config: Callable[..., EnvConfig]) -> Iterator[SonicEnv]:
-    """Train-mode env: SMPL on every clip, 2 resident slots (of 4 clips), one test-driven failure term."""
-    config = sample_env_config({"max_resident_clips": 2})
+    """Train-mode env: SMPL and SOMA on every clip, 2 resident slots (of 4 clips), one test-driven failure term."""
+    config = sample_env_config({"max_resident_clips": 2}, soma=True, contract="sonic_bones_seed")
     cfg = build_env_cfg(config)
     cfg.terminations.forced_failure = TerminationTermCfg(func=forced_failure)  # pyright: ignore[reportAttributeAccessIssue]
     built = SonicEnv(config, cfg)
@@ -57,6 +60,8 @@ def test_100_zero_action_steps_give_the_contracts_shapes(env: SonicEnv) -> None:
     assert {k: tuple(v.shape[1:]) for k, v in obs.tokenizer.items()} == expected
     assert obs.policy.shape == (NUM_ENVS, 930) and obs.critic.shape == (NUM_ENVS, 1645)
     assert obs.tokenizer["encoder_index"].dtype == torch.bool
+    assert obs.tokenizer["soma_joints_multi_future_local_nonflat"].shape == (NUM_ENVS, 10, 78)
+    assert obs.tokenizer["smpl_joints_multi_future_local_nonflat"].abs().max() > 0.1  # real SMPL data
     for name, value in obs.tokenizer.items():
         assert torch.isfinite(value.float()).all(), name
     assert torch.isfinite(obs.policy).all() and torch.isfinite(obs.critic).all()
@@ -73,7 +78,7 @@ def test_interface_attributes_have_their_shapes(env: SonicEnv) -> None:
         "body_pos_relative_w": (n, 14, 3), "body_quat_relative_w": (n, 14, 4), "robot_body_pos_w": (n, 14, 3),
         "robot_body_quat_w": (n, 14, 4), "robot_body_lin_vel_w": (n, 14, 3), "robot_body_ang_vel_w": (n, 14, 3),
         "running_ref_root_height": (n,), "clip_ids": (n,), "frames": (n,), "clip_lengths": (n,),
-        "encoder_mask": (n, 3), "ref_reward_points_local": (n, 3, 3), "robot_reward_points_local": (n, 3, 3),
+        "encoder_mask": (n, 4), "ref_reward_points_local": (n, 3, 3), "robot_reward_points_local": (n, 3, 3),
     }.items():  # fmt: skip
         assert tuple(getattr(cmd, name).shape) == shape, name
     for name in ("ref_body_quat_w", "robot_body_quat_w", "body_quat_relative_w"):
@@ -198,3 +203,28 @@ def test_redraw_draws_new_resident_clips_and_resets_every_env(env: SonicEnv) -> 
     assert env.command.lib._builds == builds + 1  # noqa: SLF001
     assert (env.env.episode_length_buf == 0).all()
     assert (env.command.slots < env.command.lib.num_resident).all()
+
+
+def test_reference_windows_use_sonics_spacing_and_joint_orders(env: SonicEnv) -> None:
+    """Tokenizer terms equal the library's windows gathered independently: g1 frames t+5k, human frames t+k."""
+    env.reset()
+    obs = env.step(_zeros()).obs
+    cmd = env.command
+    lib = cmd.lib
+    isaac = [g1.JOINT_NAMES.index(n) for n in g1.ISAACLAB_JOINT_NAMES]
+    g1_frames = cmd.frames[:, None] + 5 * torch.arange(10)
+    slots = cmd.slots[:, None].expand_as(g1_frames)
+    window = lib.state(slots.reshape(-1), g1_frames.reshape(-1)).robot
+    pos = window.joint_pos.reshape(NUM_ENVS, 10, 29)[..., isaac]
+    vel = window.joint_vel.reshape(NUM_ENVS, 10, 29)[..., isaac]
+    expected = torch.cat((pos.flatten(1), vel.flatten(1)), dim=-1)
+    torch.testing.assert_close(obs.tokenizer["command_multi_future_nonflat"].flatten(1), expected)
+    torch.testing.assert_close(obs.critic[:, :580], expected)
+    human_frames = cmd.frames[:, None] + torch.arange(10)
+    human = lib.state(slots.reshape(-1), human_frames.reshape(-1), parts=("smpl",))
+    wrists = human.robot.joint_pos.reshape(NUM_ENVS, 10, 29)[..., isaac[23:]]
+    torch.testing.assert_close(obs.tokenizer["joint_pos_multi_future_wrist_for_smpl"], wrists)
+    assert human.smpl is not None
+    joints = human.smpl.joints.reshape(NUM_ENVS, 10, 24, 3)
+    local = human_joints_local(joints, human.smpl.root_quat.reshape(NUM_ENVS, 10, 4))
+    assert (obs.tokenizer["smpl_joints_multi_future_local_nonflat"] - local).abs().max() <= 0.05 + 1e-6
