@@ -2,8 +2,9 @@
 
 The env is built once for the module (Warp compiles its kernels on the first build, ~20-40 s,
 cached in ~/.cache/warp; later builds take ~5-10 s). It runs in eval mode on the generated
-standing clip only, so every reset puts all four robots on the same reference frame 0 (no noise).
-Every test starts from ``env.reset()``.
+standing clip only, so every reset puts all four robots on the same reference frame 0 (no noise),
+without domain randomisation or terminations (``events=None, terminations=None``): this module checks
+the simulator itself against the MJCF. Every test starts from ``env.reset()``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ NUM_ENVS = 4
 @pytest.fixture(scope="module")
 def env(sample_env_config: Callable[..., EnvConfig]) -> Iterator[ManagerBasedRLEnv]:
     """One 4-env CPU env for the whole module, every robot on the standing clip."""
-    config = sample_env_config({"filter_motion_keys": ["stand_idle_neutral_001__A001"]}, mode="eval")
+    config = sample_env_config(
+        {"filter_motion_keys": ["stand_idle_neutral_001__A001"]}, mode="eval", events=None, terminations=None
+    )
     assert config.num_envs == NUM_ENVS
     built = make_env(config)
     yield built

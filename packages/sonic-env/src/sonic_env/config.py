@@ -5,8 +5,9 @@ Field paths follow SONIC's config so the training guide's overrides land on vali
 ``++manager_env.commands.motion.motion_lib_cfg.motion_file=P`` →
 ``EnvConfig.commands.motion.motion_lib_cfg.motion_file``. Defaults are SONIC's values
 (SONIC_REFERENCE §1.1, §7, §8) unless noted; :func:`sonic_env.env_cfg.build_env_cfg` turns an
-``EnvConfig`` into Isaac Lab ``@configclass`` objects. Rewards, terminations and events join as
-they are implemented.
+``EnvConfig`` into Isaac Lab ``@configclass`` objects. The reward block and the termination and
+event presets are defined in :mod:`sonic_env.mdp_config` (``rewards.<term>.weight``,
+``+manager_env/terminations=tracking/eval``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sonic_data.motion_lib import MotionLibConfig
+from sonic_env.mdp_config import EventsConfig, RewardsConfig, TerminationsConfig
 
 TERRAIN_ISSUE = 14
 """Issue that tracks SONIC's rough ``trimesh`` terrain."""
@@ -204,11 +206,30 @@ class EnvConfig(BaseModel):
     num_envs: int = Field(default=4096, ge=1, description="Parallel environments (SONIC: 4096).")
     device: str = Field(default="cuda:0", description="Simulation device: 'cpu' or 'cuda:<index>'.")
     seed: int | None = Field(default=None, description="Env seed (Isaac Lab's; None leaves it unset).")
-    episode_length_s: float = Field(default=10.0, gt=0.0, description="Episode length before time-out (s).")
+    episode_length_s: float = Field(
+        default=10.0,
+        gt=0.0,
+        description="Isaac Lab's episode length (s). As in SONIC no term ends an episode by length: it ends at "
+        "the clip's last frame (time-out) or on a tracking failure.",
+    )
     config: SceneConfig = Field(default_factory=SceneConfig, description="Scene: terrain, spacing, robot.")
     sim: SimConfig = Field(default_factory=SimConfig, description="Physics.")
     actions: ActionConfig = Field(default_factory=ActionConfig, description="Action term.")
     commands: CommandsConfig = Field(default_factory=CommandsConfig, description="Command terms.")
+    rewards: RewardsConfig = Field(
+        default_factory=RewardsConfig,
+        description="Reward weights and sigmas (tracking/base_5point_local_feet_acc).",
+    )
+    terminations: TerminationsConfig | None = Field(
+        default_factory=TerminationsConfig,
+        description="Termination preset: 'tracking/base_adaptive_strict_ori_foot_xyz' (train) or 'tracking/eval'; "
+        "None (~manager_env/terminations) = no terminations.",
+    )
+    events: EventsConfig | None = Field(
+        default_factory=EventsConfig,
+        description="Event preset: 'tracking/level0_4' (train) or 'tracking/eval' (no push); eval mode drops the "
+        "push; None (~manager_env/events) = no randomisation.",
+    )
     contract: Literal["sonic_release", "sonic_bones_seed", "small", "small_bones_seed"] = Field(
         default="sonic_release",
         description="sonic_model preset whose ObservationContract the observations are built from.",

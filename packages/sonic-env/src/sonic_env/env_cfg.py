@@ -5,8 +5,9 @@ actuators, the local USD ground plane, a contact sensor on all 30 bodies with hi
 time), Newton physics with the MuJoCo-Warp solver (dt 0.005 s, decimation 4), SONIC's joint-position
 action in the contract's joint order, the motion command (:mod:`sonic_env.mdp.commands`, which also
 puts each robot on its reference at reset), the observation groups built from the contract
-(:mod:`sonic_env.observation_builder`), and the event, termination and reward groups (part 2 of
-issue 9 fills these; until then: no events, a time-out, no rewards).
+(:mod:`sonic_env.observation_builder`), and SONIC's event, termination and reward groups
+(:mod:`sonic_env.mdp.events`, :mod:`~sonic_env.mdp.terminations`, :mod:`~sonic_env.mdp.rewards`, from
+``config.events`` / ``config.terminations`` / ``config.rewards``).
 
 The same config runs on ``cpu`` (a few envs: tests, demos) and ``cuda:<i>`` (thousands).
 """
@@ -15,11 +16,9 @@ from __future__ import annotations
 
 from dataclasses import MISSING
 
-import isaaclab.envs.mdp as mdp
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
-from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import ContactSensorCfg
 from isaaclab.sim import SimulationCfg
@@ -31,7 +30,10 @@ from sonic_env.actions import ClippedJointPositionActionCfg, sonic_action_cfg
 from sonic_env.assets import ground_plane_usd_path
 from sonic_env.config import TERRAIN_ISSUE, EnvConfig
 from sonic_env.mdp.commands import MotionCommandCfg
+from sonic_env.mdp.events import SonicEventsCfg, event_terms_cfg
 from sonic_env.mdp.observations import COMMAND_NAME
+from sonic_env.mdp.rewards import SonicRewardsCfg, reward_terms_cfg
+from sonic_env.mdp.terminations import SonicTerminationsCfg, termination_terms_cfg
 from sonic_env.observation_builder import check_observation_dims, command_parts, observation_groups
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
 from sonic_model import ObservationContract
@@ -113,23 +115,6 @@ class CommandsCfg:
 
 
 @configclass
-class EventsCfg:
-    """Domain-randomisation events (part 2). The robot's reset state is the motion command's job."""
-
-
-@configclass
-class TerminationsCfg:
-    """Time-out only until SONIC's tracking terminations arrive (part 2)."""
-
-    time_out = DoneTerm(func=mdp.time_out, time_out=True)
-
-
-@configclass
-class RewardsCfg:
-    """No reward terms yet (part 2)."""
-
-
-@configclass
 class SonicEnvCfg(ManagerBasedRLEnvCfg):
     """The SONIC G1 env; build it with :func:`build_env_cfg` rather than by hand."""
 
@@ -137,9 +122,9 @@ class SonicEnvCfg(ManagerBasedRLEnvCfg):
     actions: ActionsCfg = ActionsCfg()
     commands: CommandsCfg = MISSING  # pyright: ignore[reportAssignmentType]
     observations: dict = MISSING  # pyright: ignore[reportAssignmentType]
-    events: EventsCfg = EventsCfg()
-    terminations: TerminationsCfg = TerminationsCfg()
-    rewards: RewardsCfg = RewardsCfg()
+    events: SonicEventsCfg = SonicEventsCfg()
+    terminations: SonicTerminationsCfg = SonicTerminationsCfg()
+    rewards: SonicRewardsCfg = SonicRewardsCfg()
 
 
 def contract_of(config: EnvConfig) -> ObservationContract:
@@ -182,19 +167,29 @@ def observations_cfg(config: EnvConfig, contract: ObservationContract) -> dict:
     return observation_groups(contract, config.commands.motion, config.mode)
 
 
-def events_cfg(config: EnvConfig) -> EventsCfg:
-    """Event terms (none yet)."""
-    return EventsCfg()
+def events_cfg(config: EnvConfig) -> SonicEventsCfg:
+    """Domain randomisation of ``config.events``; in eval mode without the train-only push, as SONIC.
+
+    The robot's reset state is the motion command's job, not an event's.
+    """
+    events = config.events
+    if events is None:
+        return SonicEventsCfg()
+    if config.mode == "eval" and events.push_robot is not None:
+        events = events.model_copy(update={"push_robot": None})
+    return event_terms_cfg(events, action_name="joint_pos")
 
 
-def terminations_cfg(config: EnvConfig) -> TerminationsCfg:
-    """Termination terms (a time-out until the tracking terminations arrive)."""
-    return TerminationsCfg()
+def terminations_cfg(config: EnvConfig) -> SonicTerminationsCfg:
+    """The termination preset ``config.terminations`` (no max-episode-length term, as SONIC); None: none."""
+    if config.terminations is None:
+        return SonicTerminationsCfg()
+    return termination_terms_cfg(config.terminations, command_name=COMMAND_NAME)
 
 
-def rewards_cfg(config: EnvConfig) -> RewardsCfg:
-    """Reward terms (none yet)."""
-    return RewardsCfg()
+def rewards_cfg(config: EnvConfig) -> SonicRewardsCfg:
+    """SONIC's reward block ``config.rewards``."""
+    return reward_terms_cfg(config.rewards, action_clip=config.actions.clip, command_name=COMMAND_NAME)
 
 
 def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
