@@ -1,0 +1,95 @@
+"""Per-iteration rollout statistics, accumulated on the env's device and reduced across ranks once.
+
+:class:`RolloutMetrics` collects, without a host sync per step:
+
+* ``rewards/total``: the mean per-step reward over every env and step of the iteration;
+* ``rewards/anchor_pos_err``, ``rewards/body_pos_err``: the mean tracking errors (m) the env reports
+  (:func:`sonic_env.mdp.rewards.tracking_error_metrics`);
+* ``Episode/length``: the mean length (steps) of the episodes that ended during the iteration;
+* ``Episode_Reward/<term>`` and ``Episode_Termination/<term>``: Isaac Lab's per-reset episode logs
+  (``extras["log"]``, a new dict at each step that reset some env), averaged over those steps.
+
+:meth:`RolloutMetrics.reduce` packs every sum and count into one tensor and all-reduces it, so all ranks
+see the same means (a name with no sample on any rank is left out). Term names are fixed up front, from
+the env's reward and termination managers, so every rank packs the same layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from sonic_train.dist import DistContext
+
+__all__ = ["RolloutMetrics"]
+
+ERROR_NAMES = ("rewards/anchor_pos_err", "rewards/body_pos_err")
+
+
+class RolloutMetrics:
+    """Sums and counts of one iteration's statistics.
+
+    Args:
+        num_envs: environments on this process.
+        device: the env's device.
+        log_names: every ``extras["log"]`` name to average (``Episode_Reward/<term>``, ...).
+    """
+
+    def __init__(self, num_envs: int, device: torch.device | str, log_names: Sequence[str]) -> None:
+        self.device = torch.device(device)
+        self.names: tuple[str, ...] = ("rewards/total", *ERROR_NAMES, "Episode/length", *log_names)
+        self._index = {n: i for i, n in enumerate(self.names)}
+        self.episode_steps = torch.zeros(num_envs, device=self.device)
+        self._last_log: object = None
+        self.start()
+
+    def start(self) -> None:
+        """Clear the sums for a new iteration (running episode lengths carry over)."""
+        self.sums = torch.zeros(len(self.names), dtype=torch.float64, device=self.device)
+        self.counts = torch.zeros(len(self.names), dtype=torch.float64, device=self.device)
+
+    def reset_episodes(self) -> None:
+        """Every env starts a new episode (after a full reset)."""
+        self.episode_steps.zero_()
+
+    def _add(self, name: str, total: Tensor, count: Tensor | float) -> None:
+        i = self._index[name]
+        self.sums[i] += total.to(torch.float64)
+        self.counts[i] += count
+
+    def record(
+        self, rewards: Tensor, dones: Tensor, errors: Mapping[str, Tensor], extras: Mapping[str, Any]
+    ) -> None:
+        """Add one env step.
+
+        Args:
+            rewards: ``(N,)`` step rewards.
+            dones: ``(N,)`` bool, the episode ended at this step.
+            errors: ``{name: (N,)}`` tracking errors (names in ``rewards/anchor_pos_err``, ``.../body_pos_err``).
+            extras: the env's extras; ``extras["log"]`` is read when it is a new dict (a reset happened).
+        """
+        n = rewards.numel()
+        self._add("rewards/total", rewards.sum(), n)
+        for name in ERROR_NAMES:
+            if name in errors:
+                self._add(name, errors[name].sum(), n)
+        self.episode_steps += 1
+        done = dones.to(self.episode_steps.dtype)
+        self._add("Episode/length", (self.episode_steps * done).sum(), done.sum().to(torch.float64))
+        self.episode_steps *= 1.0 - done
+        log = extras.get("log")
+        if isinstance(log, dict) and log is not self._last_log:
+            self._last_log = log
+            for name, value in log.items():
+                if name in self._index:
+                    self._add(name, torch.as_tensor(value, device=self.device).reshape(()), 1.0)
+
+    def reduce(self, ctx: DistContext) -> dict[str, float]:
+        """Means over every rank (collective), as floats; names without samples are left out."""
+        packed = ctx.all_reduce_sum(torch.cat([self.sums, self.counts]))
+        sums, counts = packed[: len(self.names)], packed[len(self.names) :]
+        means = (sums / counts.clamp_min(1.0)).tolist()
+        return {n: float(m) for n, m, c in zip(self.names, means, counts.tolist(), strict=True) if c > 0}

@@ -1,0 +1,93 @@
+"""``++replay=True``: play every clip of the motion library once, kinematically, and report how well the
+simulated robot sits on its reference (a data check before training; SONIC's replay mode).
+
+The env runs in eval mode with ``replay`` on: clips are made resident batch by batch (every clip once,
+in library order), every env starts at frame 0 of its clip without noise, and each step the motion
+command writes the robot's state from the reference. The tracking errors the trainer logs
+(``rewards/anchor_pos_err``, ``rewards/body_pos_err``) are printed per batch; with the state written they
+should stay near zero, so a large value points at a clip (or a conversion) to inspect. Always headless
+until the viewer issue (13) lands.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+import torch
+
+from sonic_env.config import EnvConfig
+from sonic_env.env import SonicEnv
+from sonic_env.mdp.rewards import tracking_error_metrics, tracking_state
+from sonic_train.config import ExperimentConfig
+from sonic_train.dist import DistContext
+from sonic_train.trainer import resolve_device
+
+__all__ = ["ReplayReport", "run_replay"]
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """What a replay saw.
+
+    Attributes:
+        clips: clips played (the whole library, each once).
+        steps: env steps run (over all batches).
+        max_anchor_pos_err: largest pelvis position error (m) of any env at any step.
+        max_body_pos_err: largest mean tracked-body position error (m).
+    """
+
+    clips: int
+    steps: int
+    max_anchor_pos_err: float
+    max_body_pos_err: float
+
+
+def run_replay(
+    config: ExperimentConfig, ctx: DistContext | None = None, console: TextIO | None = sys.stdout
+) -> ReplayReport:
+    """Play every clip once with the env's replay mode (rank 0 only under accelerate; others return at once)."""
+    ctx = ctx if ctx is not None else DistContext()
+    if not ctx.is_main:
+        return ReplayReport(0, 0, 0.0, 0.0)
+    env_config = EnvConfig.model_validate(
+        config.manager_env.model_dump()
+        | {"device": resolve_device(config.device, ctx), "seed": config.seed, "mode": "eval", "replay": True}
+    )
+    env = SonicEnv(env_config)
+    lib = env.command.lib
+    clips = steps = 0
+    worst_anchor = worst_body = 0.0
+    try:
+        zeros = torch.zeros(env.num_envs, env.contract.num_actions, device=env.device)
+        for batch, clip_ids in enumerate(env.eval_batches()):
+            env.start_eval_batch(clip_ids)
+            length = int(lib.resident_lengths.max())
+            anchor = torch.zeros((), device=env.device)
+            body = torch.zeros((), device=env.device)
+            for _ in range(length - 1):
+                env.step(zeros)
+                errors = tracking_error_metrics(tracking_state(env.env))
+                anchor = torch.maximum(anchor, errors["rewards/anchor_pos_err"].max())
+                body = torch.maximum(body, errors["rewards/body_pos_err"].max())
+            clips += clip_ids.numel()
+            steps += length - 1
+            worst_anchor, worst_body = max(worst_anchor, float(anchor)), max(worst_body, float(body))
+            if console is not None:
+                print(
+                    f"replay batch {batch}: {clip_ids.numel()} clips, {length} frames, max error anchor "
+                    f"{float(anchor):.4f} m, body {float(body):.4f} m",
+                    file=console,
+                    flush=True,
+                )
+    finally:
+        env.close()
+    if console is not None:
+        print(
+            f"replay done: {clips} clips of {lib.num_clips}, {steps} steps; max error anchor {worst_anchor:.4f} m, "
+            f"body {worst_body:.4f} m",
+            file=console,
+            flush=True,
+        )
+    return ReplayReport(clips, steps, worst_anchor, worst_body)
