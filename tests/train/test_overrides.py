@@ -101,3 +101,22 @@ def test_mapping_fields_accept_free_keys_and_values_have_no_subfields():
     with pytest.raises(OverrideError, match="is a value"):
         _run("num_envs.x=1")
     assert "manager_env.rewards.*" in field_paths(_Exp)
+
+
+class _Preset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Literal["train", "eval"] = "train"
+    threshold: float = 0.15
+
+
+class _WithPreset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    terminations: _Preset | str = _Preset()
+
+
+def test_field_under_a_group_chosen_by_name_keeps_the_choice():
+    """+group=eval then group.threshold=0.3 gives {name: eval, threshold: 0.3}, not the default preset."""
+    data = apply_overrides(
+        _WithPreset().model_dump(), ["+terminations=eval", "terminations.threshold=0.3"], _WithPreset
+    )
+    assert data["terminations"] == {"name": "eval", "threshold": 0.3}

@@ -8,6 +8,8 @@ SONIC's scripts take Hydra arguments; our console scripts accept the same string
 * ``+group/path=choice`` selects a named option for a config group: the field at ``group.path``
   (slashes become dots) is set to the string ``choice``, which the field's type validates
   (e.g. ``+manager_env/terminations=tracking/eval``).
+  Setting a field under a group chosen this way keeps the choice: the group becomes
+  ``{"name": choice, <field>: value}``, which preset configs accept.
 * ``~group/path=choice`` or ``~key`` removes an optional group: the field is set to ``None``; when a
   choice is given it must be the one currently selected.
 * Values parse as YAML scalars (``True``, ``1e-4``, ``[1, 2]``, ``null``); anything else is a string.
@@ -155,7 +157,12 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     for part in parts[:-1]:
         child = node.get(part)
-        if not isinstance(child, dict):
+        if isinstance(child, str):
+            # A group selected by name ("tracking/eval") keeps its choice when a field under it is set:
+            # preset configs accept ``{"name": choice, <field>: ...}``.
+            child = {"name": child}
+            node[part] = child
+        elif not isinstance(child, dict):
             child = {}
             node[part] = child
         node = child
