@@ -45,7 +45,7 @@ def _replace_term(
 def test_groups_follow_the_contract_order() -> None:
     """Tokenizer (minus file-only mode_id), policy and critic terms appear in contract order."""
     for contract in (RELEASE, BONES):
-        groups = observation_groups(contract, MOTION, "train")
+        groups = observation_groups(contract, MOTION, True)
         assert list(_terms(groups["tokenizer"])) == [t.name for t in contract.tokenizer if not t.file_only]
         assert list(_terms(groups["policy"])) == [t.name for t in contract.proprioception]
         assert list(_terms(groups["critic"])) == [t.name for t in contract.critic]
@@ -53,9 +53,9 @@ def test_groups_follow_the_contract_order() -> None:
         assert groups["policy"].concatenate_terms and groups["critic"].concatenate_terms
 
 
-def test_noise_is_the_contracts_in_train_and_off_in_eval() -> None:
-    """Train: ±term.noise uniform on noisy tokenizer/policy terms, critic never; eval: no corruption at all."""
-    train = observation_groups(RELEASE, MOTION, "train")
+def test_noise_is_the_contracts_and_can_be_switched_off() -> None:
+    """Noise on: ±term.noise uniform on noisy tokenizer/policy terms, critic never; off: no corruption at all."""
+    train = observation_groups(RELEASE, MOTION, True)
     for group, terms in (("tokenizer", RELEASE.tokenizer), ("policy", RELEASE.proprioception)):
         built = _terms(train[group])
         for term in terms:
@@ -71,13 +71,13 @@ def test_noise_is_the_contracts_in_train_and_off_in_eval() -> None:
     assert _terms(train["tokenizer"])["smpl_joints_multi_future_local_nonflat"].noise is not None
     assert _terms(train["policy"])["joint_vel"].noise.n_max == 0.5  # pyright: ignore[reportOptionalMemberAccess]
     assert all(t.noise is None for t in _terms(train["critic"]).values())
-    evaluation = observation_groups(RELEASE, MOTION, "eval")
-    assert not evaluation["tokenizer"].enable_corruption and not evaluation["policy"].enable_corruption
+    quiet = observation_groups(RELEASE, MOTION, False)
+    assert not quiet["tokenizer"].enable_corruption and not quiet["policy"].enable_corruption
 
 
 def test_history_terms_keep_ten_steps() -> None:
     """Every proprioception term and the critic's robot-state terms keep 10 steps, flattened."""
-    groups = observation_groups(RELEASE, MOTION, "train")
+    groups = observation_groups(RELEASE, MOTION, True)
     assert {t.history_length for t in _terms(groups["policy"]).values()} == {10}
     critic = _terms(groups["critic"])
     assert {k for k, t in critic.items() if t.history_length == 10} == {
@@ -87,7 +87,7 @@ def test_history_terms_keep_ten_steps() -> None:
 
 def test_joint_terms_gather_by_name() -> None:
     """joint_pos gathers Isaac Lab order from canonical; the lower-body command the 12 legs in MuJoCo order."""
-    groups = observation_groups(RELEASE, MOTION, "train")
+    groups = observation_groups(RELEASE, MOTION, True)
     ids = _ids(groups["policy"], "joint_pos", "joint_ids")
     assert [g1.JOINT_NAMES[i] for i in ids] == list(g1.ISAACLAB_JOINT_NAMES)
     assert ids[9] == g1.JOINT_NAMES.index("left_knee_joint") == 3
@@ -115,14 +115,14 @@ def test_a_wrong_shape_names_the_term() -> None:
     """command_multi_future_lower_body declared (200,) cannot be produced: error names the term."""
     bad = _replace_term(RELEASE, "tokenizer", "command_multi_future_lower_body", shape=(200,))
     with pytest.raises(ContractEnvError, match="command_multi_future_lower_body"):
-        observation_groups(bad, MOTION, "train")
+        observation_groups(bad, MOTION, True)
 
 
 def test_a_wrong_future_count_names_the_term() -> None:
     """A contract asking for 5 future frames while the command provides 10."""
     bad = _replace_term(RELEASE, "tokenizer", "motion_anchor_ori_b_mf_nonflat", num_frames=5, shape=(5, 6))
     with pytest.raises(ContractEnvError, match="motion_anchor_ori_b_mf_nonflat.*5 future frames"):
-        observation_groups(bad, MOTION, "train")
+        observation_groups(bad, MOTION, True)
 
 
 def test_an_unknown_joint_names_the_term() -> None:
@@ -130,7 +130,7 @@ def test_an_unknown_joint_names_the_term() -> None:
     names = ("left_toe_joint", *g1.ISAACLAB_JOINT_NAMES[1:])
     bad = _replace_term(RELEASE, "proprioception", "joint_vel", joint_names=names)
     with pytest.raises(ContractEnvError, match="joint_vel.*left_toe_joint"):
-        observation_groups(bad, MOTION, "train")
+        observation_groups(bad, MOTION, True)
 
 
 def test_an_untracked_body_names_the_term() -> None:
@@ -138,7 +138,7 @@ def test_an_untracked_body_names_the_term() -> None:
     bodies = (*g1.TRACKED_BODY_NAMES[:-1], "head_link")
     bad = _replace_term(RELEASE, "critic", "body_pos", body_names=bodies)
     with pytest.raises(ContractEnvError, match="body_pos.*head_link"):
-        observation_groups(bad, MOTION, "train")
+        observation_groups(bad, MOTION, True)
 
 
 def test_an_unknown_term_names_the_term() -> None:
@@ -146,7 +146,7 @@ def test_an_unknown_term_names_the_term() -> None:
     extra = ObservationTerm(name="command_z", shape=(1,), frame="world", units="m")
     bad = RELEASE.model_copy(update={"tokenizer": (*RELEASE.tokenizer, extra)})
     with pytest.raises(ContractEnvError, match="command_z.*unknown term"):
-        observation_groups(bad, MOTION, "train")
+        observation_groups(bad, MOTION, True)
 
 
 def test_policy_io_is_sonic_data_in_policy_order() -> None:

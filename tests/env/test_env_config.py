@@ -73,3 +73,15 @@ def test_hand_mass_reaches_the_spawned_usd() -> None:
         if p.HasAPI(UsdPhysics.RigidBodyAPI)
     )
     assert total == pytest.approx(33.341142 + 2 * m, abs=1e-5)
+
+
+def test_observation_noise_stays_on_in_eval_mode_unless_switched_off() -> None:
+    """SONIC's eval keeps enable_corruption (§5): eval mode corrupts tokenizer/policy; the field turns it off."""
+    for mode in ("train", "eval"):
+        groups = build_env_cfg(EnvConfig.model_validate({"mode": mode})).observations
+        assert groups["tokenizer"].enable_corruption and groups["policy"].enable_corruption, mode
+        assert groups["policy"].joint_vel.noise is not None, mode
+        assert not groups["critic"].enable_corruption
+    quiet = build_env_cfg(EnvConfig.model_validate({"mode": "eval", "observation_noise": False})).observations
+    assert not quiet["tokenizer"].enable_corruption and not quiet["policy"].enable_corruption
+    assert quiet["policy"].joint_vel.noise is None

@@ -51,7 +51,12 @@ def env(
     write_robot_pkl(root / f"{KNEE_CLIP}.pkl", {KNEE_CLIP: _knee_motion()})
     stand = next(Path(sample_data.robot_filtered).rglob("stand_idle_neutral_001__A001.pkl"))
     shutil.copy(stand, root / stand.name)
-    config = sample_env_config({"motion_file": str(root), "smpl_motion_file": None}, mode="eval", replay=True)
+    config = sample_env_config(
+        {"motion_file": str(root), "smpl_motion_file": None},
+        mode="eval",
+        replay=True,
+        observation_noise=False,
+    )
     built = SonicEnv(config)
     yield built
     built.close()

@@ -236,8 +236,13 @@ class EnvConfig(BaseModel):
     )
     mode: Literal["train", "eval"] = Field(
         default="train",
-        description="'train': adaptive start sampling, reset noise, observation noise. 'eval': clips assigned in "
-        "order from frame 0 (sonic_data's eval batches), no noise, no augmentation.",
+        description="'train': adaptive start sampling, reset noise, augmentation. 'eval': clips assigned in order "
+        "from frame 0 (sonic_data's eval batches), no reset noise, no push, no augmentation.",
+    )
+    observation_noise: bool = Field(
+        default=True,
+        description="Add each tokenizer/policy term's uniform ±noise (SONIC's enable_corruption; never the critic). "
+        "On in train and eval mode: SONIC's eval keeps it on (SONIC_REFERENCE §5).",
     )
     replay: bool = Field(
         default=False,

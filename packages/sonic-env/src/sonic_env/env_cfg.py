@@ -163,8 +163,8 @@ def commands_cfg(config: EnvConfig, contract: ObservationContract) -> CommandsCf
 
 
 def observations_cfg(config: EnvConfig, contract: ObservationContract) -> dict:
-    """``{"tokenizer", "policy", "critic"}`` groups built from the contract (noise in train mode)."""
-    return observation_groups(contract, config.commands.motion, config.mode)
+    """``{"tokenizer", "policy", "critic"}`` groups built from the contract (noise: ``observation_noise``)."""
+    return observation_groups(contract, config.commands.motion, config.observation_noise)
 
 
 def events_cfg(config: EnvConfig) -> SonicEventsCfg:

@@ -11,7 +11,8 @@ its terms into an Isaac Lab ``ObservationTermCfg`` in the contract's order:
 
 Joint-valued terms gather their own joint order from the simulator's canonical order with an index
 list built once by name (``sonic_data.g1.joint_permutation``); body-valued terms likewise from the
-motion command's tracked bodies. Uniform noise ``±term.noise`` is added in train mode only.
+motion command's tracked bodies. Uniform noise ``±term.noise`` is added to ``tokenizer`` and ``policy`` when
+``noise`` is on (``EnvConfig.observation_noise``: on in train and eval, as SONIC's ``enable_corruption``).
 
 Checks at construction, each error naming the term: an unknown term name, a joint or body the robot
 does not have, a shape or frame count that the env would not produce (``ContractEnvError``); after
@@ -189,14 +190,17 @@ def _term_cfg(group: str, term: ObservationTerm, spec: _Spec, corrupt: bool) -> 
 
 
 def observation_groups(
-    contract: ObservationContract, motion: MotionCommandConfig, mode: str
+    contract: ObservationContract, motion: MotionCommandConfig, noise: bool
 ) -> dict[str, ObservationGroupCfg]:
     """The ``tokenizer``, ``policy`` and ``critic`` groups for ``contract`` (see the module docstring).
+
+    Args:
+        noise: corrupt ``tokenizer`` and ``policy`` terms with their contract noise (never ``critic``).
 
     Raises:
         ContractEnvError: naming the first term the env cannot produce as the contract describes it.
     """
-    corrupt = mode == "train"
+    corrupt = noise
     groups = {
         "tokenizer": ObservationGroupCfg(concatenate_terms=False, enable_corruption=corrupt),
         "policy": ObservationGroupCfg(concatenate_terms=True, enable_corruption=corrupt),
