@@ -34,6 +34,7 @@ from sonic_data import g1
 from sonic_env.config import MotionCommandConfig
 from sonic_env.mdp import observations as obs
 from sonic_env.mdp.commands import REFERENCE_FPS
+from sonic_env.policy_io import g1_policy_io
 from sonic_model import ObservationContract, ObservationTerm, PolicyIO
 
 NUM_SMPL_JOINTS = 24
@@ -269,16 +270,7 @@ def check_observation_dims(manager: ObservationManager, contract: ObservationCon
 
 def policy_io(contract: ObservationContract, control_dt_s: float, action_clip: float) -> PolicyIO:
     """The robot block of the policy border from ``sonic_data.g1``, in the contract's action order."""
-    perm = g1.joint_permutation(g1.JOINT_NAMES, contract.action_joint_names)
-    return PolicyIO(
-        joint_names=tuple(contract.action_joint_names),
-        default_joint_pos=tuple(g1.DEFAULT_JOINT_POS[i] for i in perm),
-        kp=tuple(g1.KP[i] for i in perm),
-        kd=tuple(g1.KD[i] for i in perm),
-        action_scale=tuple(g1.ACTION_SCALE[i] for i in perm),
-        control_dt_s=control_dt_s,
-        action_clip=action_clip,
-    )
+    return g1_policy_io(contract.action_joint_names, control_dt_s=control_dt_s, action_clip=action_clip)
 
 
 __all__ = [

@@ -43,10 +43,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from sonic_env.policy_io import g1_policy_io
 from sonic_model import FORMAT_VERSION, PRESETS, ModelConfig, UniversalTokenPolicy
 from sonic_model import preset as get_preset
 from sonic_train.checkpoint_io import atomic_torch_save
-from sonic_train.policy_io import g1_policy_io
 
 __all__ = [
     "FSQ_BUFFER_NAMES",

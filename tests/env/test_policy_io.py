@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sonic_data import g1
+from sonic_env.policy_io import g1_policy_io
 from sonic_model import sonic_release_contract
-from sonic_train.policy_io import g1_policy_io
 
 # SONIC_REFERENCE §8 gain table: joint suffix -> (K, D, action scale), rounded as printed there.
 _TABLE = {

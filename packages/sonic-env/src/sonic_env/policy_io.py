@@ -1,7 +1,8 @@
 """The G1's :class:`~sonic_model.PolicyIO` (robot block at the policy border) from ``sonic_data.g1``.
 
-The trainer stores it in every checkpoint and the GEAR-SONIC importer fills it for converted files, so
-both build it here, from the one robot-constants module (FORMATS.md "Policy border"). ``sonic_data.g1``
+The env fills it for the policy it serves, the trainer stores it in every checkpoint and the GEAR-SONIC
+importer fills it for converted files: all three build it here, from the one robot-constants module
+(FORMATS.md "Policy border"). This module imports neither Isaac Lab nor the simulator. ``sonic_data.g1``
 keeps its tables in canonical (MJCF) joint order; the policy's actions are in SONIC's Isaac Lab order
 (SONIC_REFERENCE §8), so every per-joint table is permuted **by name** into the requested order.
 
