@@ -1,75 +1,68 @@
-"""SONIC demo: what exists so far, run end to end on the CPU.
+"""SONIC demo on the CPU: sample motion data -> a few PPO iterations -> a checkpoint you can load.
 
-Prints the G1 description (every joint with its motor, gains, limits and default angle; the total
-mass read from the MJCF) and checks the torch forward kinematics against MuJoCo on random poses.
+1. ``sonic_data.samples`` generates a small motion library in SONIC's formats (G1 robot PKLs, matching
+   SMPL and SOMA files; synthetic motions, no licensed data), filtered as the guide's pipeline does.
+2. ``sonic-train`` trains the ``small`` preset (SONIC's observation layout, narrow layers) on it with
+   8 simulated G1s (Isaac Lab on Newton / MuJoCo-Warp), the same code path as a 4096-env GPU run.
+3. The run folder holds ``config.yaml``, TensorBoard events and ``last.pt``; the demo loads the policy
+   back with sonic-model alone and prints where everything is.
+
+``make demo`` runs it (a few minutes on 2 cores; the first run also compiles Warp's kernels).
+``python examples/demo.py --iterations 20 --out /tmp/sonic_demo`` trains longer or elsewhere.
 """
 
 from __future__ import annotations
 
-import mujoco
-import numpy as np
-import torch
+import argparse
+from pathlib import Path
 
-from sonic_data.g1 import (
-    BODY_NAMES,
-    DEFAULT_JOINT_POS,
-    DEFAULT_ROOT_HEIGHT,
-    JOINT_LOWER,
-    JOINT_MOTORS,
-    JOINT_NAMES,
-    JOINT_UPPER,
-    KD,
-    KP,
-    MJCF_PATH,
-    TOTAL_MASS,
-)
-from sonic_data.kinematics import G1Kinematics
-from sonic_data.rotations import quat_error_angle
+from sonic_data.samples import build_sample_dataset
+from sonic_model import load_policy
+from sonic_train.train import main as sonic_train
 
 
-def print_description() -> None:
-    """One line per joint, canonical order."""
-    print(f"G1 model: {MJCF_PATH}")
-    print(f"{len(JOINT_NAMES)} joints, {len(BODY_NAMES)} bodies, total mass {TOTAL_MASS:.3f} kg (MJCF)")
-    print(f"default pelvis height {DEFAULT_ROOT_HEIGHT} m")
-    print(f"{'joint':28s} {'motor':8s} {'kp':>8s} {'kd':>6s} {'lower':>8s} {'upper':>8s} {'default':>8s}")
-    for name, motor, kp, kd, lo, hi, q0 in zip(
-        JOINT_NAMES, JOINT_MOTORS, KP, KD, JOINT_LOWER, JOINT_UPPER, DEFAULT_JOINT_POS, strict=True
-    ):
-        print(f"{name:28s} {motor.name:8s} {kp:8.3f} {kd:6.3f} {lo:8.4f} {hi:8.4f} {q0:8.3f}")
-
-
-def compare_fk_with_mujoco(num_poses: int = 16, seed: int = 0) -> None:
-    """Random root poses and joint angles within limits: torch FK (float32) against mj_kinematics."""
-    rng = np.random.default_rng(seed)
-    root_pos = rng.uniform(-1.0, 1.0, size=(num_poses, 3))
-    root_quat = rng.normal(size=(num_poses, 4))
-    root_quat /= np.linalg.norm(root_quat, axis=1, keepdims=True)
-    joints = rng.uniform(JOINT_LOWER, JOINT_UPPER, size=(num_poses, len(JOINT_NAMES)))
-
-    model = mujoco.MjModel.from_xml_path(str(MJCF_PATH))
-    data = mujoco.MjData(model)
-    ref_pos, ref_quat = [], []
-    for i in range(num_poses):
-        data.qpos[:] = np.concatenate((root_pos[i], root_quat[i], joints[i]))
-        mujoco.mj_kinematics(model, data)
-        ref_pos.append(data.xpos[1:].copy())
-        ref_quat.append(data.xquat[1:].copy())
-
-    fk = G1Kinematics(dtype=torch.float32)
-    pos, quat = fk(*(torch.from_numpy(a).float() for a in (root_pos, root_quat, joints)))
-    pos_err = np.abs(pos.double().numpy() - np.stack(ref_pos)).max()
-    ang_err = quat_error_angle(quat.double(), torch.from_numpy(np.stack(ref_quat))).max().item()
-    print(
-        f"FK vs MuJoCo on {num_poses} random poses: max position error {pos_err:.2e} m, "
-        f"max orientation error {ang_err:.2e} rad"
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="SONIC demo: sample data -> a few PPO iterations on the CPU."
     )
+    parser.add_argument("--out", type=Path, default=Path("demo_output"), help="where data and runs go")
+    parser.add_argument("--iterations", type=int, default=5, help="PPO iterations (24 steps x 8 envs each)")
+    args = parser.parse_args()
 
+    data = build_sample_dataset(args.out / "data")
+    print(f"\nsample data: {data.robot_filtered} (robot), {data.smpl_filtered} (SMPL)\n")
 
-def main() -> None:
-    print_description()
-    compare_fk_with_mujoco()
+    motion = "++manager_env.commands.motion.motion_lib_cfg"
+    status = sonic_train(
+        [
+            "+exp=small",
+            "num_envs=8",
+            "headless=True",
+            "device=cpu",
+            f"{motion}.motion_file={data.robot_filtered}",
+            f"{motion}.smpl_motion_file={data.smpl_filtered}",
+            f"++algo.config.num_learning_iterations={args.iterations}",
+            f"base_dir={args.out / 'logs_rl'}",
+        ]
+    )
+    if status != 0:
+        return status
+
+    last = max(
+        (args.out / "logs_rl").glob("TRL_G1_Track/small_test-*/last.pt"), key=lambda p: p.stat().st_mtime
+    )
+    loaded = load_policy(last)
+    counts = loaded.policy.parameter_counts()
+    print(f"\ncheckpoint: {last.resolve()}")
+    print(f"  config:      {(last.parent / 'config.yaml').resolve()}")
+    print(f"  TensorBoard: tensorboard --logdir {last.parent.resolve()}")
+    print(
+        f"  policy: encoders {list(loaded.policy.encoder_names)}, {counts['actor']:,} actor parameters, "
+        f"{len(loaded.policy_io.joint_names)} joints at {1 / loaded.policy_io.control_dt_s:.0f} Hz"
+    )
+    print("  load it with: from sonic_model import load_policy; load_policy(path).policy")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

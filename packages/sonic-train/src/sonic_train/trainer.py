@@ -70,8 +70,15 @@ ADAPTIVE_SYNC_EVERY = 200
 
 
 def resolve_device(device: str, ctx: DistContext) -> str:
-    """``auto`` -> this rank's accelerate device (``cuda:<local rank>`` or ``cpu``); else ``device``."""
-    return str(ctx.device) if device == "auto" else device
+    """``auto`` -> this rank's accelerate device (``cuda:<local rank>`` or ``cpu``); else ``device``.
+
+    accelerate names the CPU ``cpu:0`` in multi-process runs; Warp accepts only ``cpu``.
+    """
+    if device != "auto":
+        return device
+    if ctx.device.type == "cpu":
+        return "cpu"
+    return f"{ctx.device.type}:{ctx.device.index if ctx.device.index is not None else ctx.local_rank}"
 
 
 def seed_everything(seed: int) -> None:
@@ -131,7 +138,6 @@ class Trainer:
         self.ppo = config.algo.config
         self.device = resolve_device(config.device, ctx)
         self.seed = config.seed + ctx.rank
-        seed_everything(self.seed)
         contract = contract_for(config)
         if config.checkpoint is not None and start is None:
             start = read_start_checkpoint(config.checkpoint, preset=config.manager_env.contract)
@@ -142,9 +148,14 @@ class Trainer:
                     f"{start.path} has no training state to resume from (a GEAR-SONIC or weights-only file); "
                     "drop ++resume=True to finetune from its weights"
                 )
+        torch.manual_seed(config.seed)  # the same initial weights on every rank ...
         self.policy = UniversalTokenPolicy(config.model, contract).to(self.device)
         if start is not None:
             load_weights(self.policy, start, contract)
+        with torch.no_grad():  # ... and rank 0's, whatever a rank's generator did
+            for tensor in self.policy.state_dict().values():
+                ctx.broadcast(tensor)
+        seed_everything(self.seed)
         self.learner = Learner(self.policy, self.ppo, ctx, seed=self.seed)
         self.iteration = 0
         if config.resume and start is not None and start.training is not None:

@@ -1,0 +1,172 @@
+"""Trainer pieces without a simulator: the Learner (normaliser, returns, PPO update with aux losses, std
+clamp), per-iteration metrics, run folders and FSQ usage, on tensors shaped by the small preset's contract."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from sonic_model import RunningMeanStd, UniversalTokenPolicy
+from sonic_model import preset as model_preset
+from sonic_train.algo import PPOConfig, RolloutStorage
+from sonic_train.checkpoints import checkpoint_name, make_run_dir
+from sonic_train.config import exp_preset
+from sonic_train.dist import DistContext
+from sonic_train.learner import Learner
+from sonic_train.metrics import RolloutMetrics
+from sonic_train.trainer import codebook_usage
+
+STEPS, ENVS = 3, 4
+
+
+def _obs(policy: UniversalTokenPolicy, gen: torch.Generator, mask: torch.Tensor) -> dict:
+    contract = policy.contract
+    terms = {
+        t.name: torch.randn(ENVS, *t.shape, generator=gen)
+        for t in contract.tokenizer
+        if not t.file_only and t.name != "encoder_index"
+    }
+    terms["encoder_index"] = mask
+    return {
+        "tokenizer": terms,
+        "policy": torch.randn(ENVS, contract.proprioception_width, generator=gen),
+        "critic": 3.0 + 2.0 * torch.randn(ENVS, contract.critic_width, generator=gen),
+    }
+
+
+def _rollout(policy: UniversalTokenPolicy, seed: int = 0) -> RolloutStorage:
+    """A full rollout of random observations, actions drawn by the policy, random rewards and dones."""
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.tensor([[1, 0, 0], [0, 1, 0], [1, 1, 1], [1, 0, 1]], dtype=torch.bool)
+    storage = RolloutStorage(STEPS, ENVS, policy.num_actions, _obs(policy, gen, mask), "cpu")
+    for _ in range(STEPS):
+        obs = _obs(policy, gen, mask)
+        terms = obs["tokenizer"]
+        act = policy.act(terms, terms["encoder_index"], obs["policy"])
+        dones = torch.rand(ENVS, generator=gen) < 0.3
+        storage.add(
+            obs, act.actions, act.log_prob, act.mean, torch.rand(ENVS, generator=gen), dones, dones & False
+        )
+    storage.set_action_std(policy.std)
+    return storage
+
+
+def _policy(seed: int = 0) -> UniversalTokenPolicy:
+    torch.manual_seed(seed)
+    small = model_preset("small")
+    return UniversalTokenPolicy(small.model, small.contract)
+
+
+def _ppo(**change: object) -> PPOConfig:
+    return PPOConfig.model_validate({"num_mini_batches": 2, "num_learning_epochs": 2} | change)
+
+
+def test_normalizer_update_equals_one_update_over_the_whole_rollout() -> None:
+    """The learner's (all-reduce-ready) sums give the same statistics as RunningMeanStd.update on (T·N, D)."""
+    policy = _policy()
+    storage = _rollout(policy)
+    Learner(policy, _ppo(), DistContext()).update_normalizer(storage.observations["critic"])
+    reference = RunningMeanStd(policy.contract.critic_width)
+    reference.update(storage.observations["critic"].reshape(STEPS * ENVS, -1))
+    assert policy.critic is not None
+    for name, tensor in reference.state_dict().items():
+        torch.testing.assert_close(
+            policy.critic.normalizer.state_dict()[name], tensor, rtol=1e-12, atol=1e-12
+        )
+
+
+def test_returns_are_gae_and_advantages_are_whitened() -> None:
+    """returns − values follow the GAE recursion (hand loop here); advantages come out mean 0, std 1."""
+    policy = _policy()
+    storage = _rollout(policy)
+    learner = Learner(policy, _ppo(gamma=0.9, lam=0.8), DistContext())
+    last_obs = torch.randn(ENVS, policy.contract.critic_width)
+    learner.compute_returns(storage, last_obs)
+    with torch.no_grad():
+        values = policy.value(storage.observations["critic"].reshape(STEPS * ENVS, -1)).reshape(STEPS, ENVS)
+        next_value = policy.value(last_obs).reshape(ENVS)
+    adv = torch.zeros(ENVS)
+    expected = torch.zeros(STEPS, ENVS)
+    for t in reversed(range(STEPS)):
+        keep = 1.0 - storage.dones[t].float()
+        delta = storage.rewards[t] + 0.9 * keep * next_value - values[t]
+        adv = delta + 0.9 * 0.8 * keep * adv
+        expected[t] = adv
+        next_value = values[t]
+    torch.testing.assert_close(storage.returns - storage.values, expected, rtol=1e-5, atol=1e-6)
+    assert abs(float(storage.advantages.mean())) < 1e-6
+    assert float(storage.advantages.std()) == pytest.approx(1.0, abs=1e-5)
+
+
+def _encoder_change(aux_scale: float) -> float:
+    """Largest encoder-weight change of one update with zero advantages and no entropy bonus."""
+    policy = _policy()
+    storage = _rollout(policy)
+    learner = Learner(policy, _ppo(entropy_coef=0.0, aux_loss_scale=aux_scale), DistContext())
+    learner.compute_returns(storage, torch.zeros(ENVS, policy.contract.critic_width))
+    storage.advantages.zero_()  # no policy gradient: only aux losses can reach the encoders
+    before = {k: v.clone() for k, v in policy.encoders.state_dict().items()}
+    learner.update(storage)
+    return max(float((policy.encoders.state_dict()[k] - v).abs().max()) for k, v in before.items())
+
+
+def test_aux_losses_train_the_encoders_with_their_scale() -> None:
+    """With advantages 0, encoders move only through the aux losses: not at all with aux_loss_scale 0."""
+    assert _encoder_change(aux_scale=0.0) == 0.0
+    assert _encoder_change(aux_scale=1.0) > 0.0
+
+
+def test_update_clamps_std_and_reports_aux_losses() -> None:
+    """std is clamped into [std_clamp_min, std_clamp_max] after the steps; every aux loss is reported."""
+    policy = _policy()
+    storage = _rollout(policy)
+    with torch.no_grad():
+        policy.std.fill_(0.9)  # above std_clamp_max 0.5
+    learner = Learner(policy, _ppo(), DistContext())
+    learner.compute_returns(storage, torch.zeros(ENVS, policy.contract.critic_width))
+    stats = learner.update(storage)
+    assert float(policy.std.max()) <= 0.5
+    assert set(stats.aux) == {
+        "g1_recon", "g1_smpl_latent", "g1_teleop_latent", "teleop_smpl_latent", "reencoded_smpl_g1_latent",
+    }  # fmt: skip
+    assert stats.skipped_steps == 0 and float(stats.kl) >= 0.0
+
+
+def test_metrics_average_episodes_and_count_each_log_once() -> None:
+    """Episode/length averages the finished episodes; a log dict seen twice counts once; per-step reward mean."""
+    metrics = RolloutMetrics(2, "cpu", ["Episode_Reward/a"])
+    log = {"Episode_Reward/a": torch.tensor(2.0)}
+    errors = {"rewards/anchor_pos_err": torch.tensor([0.1, 0.3])}
+    metrics.record(torch.tensor([1.0, 2.0]), torch.tensor([False, False]), errors, {})
+    metrics.record(torch.tensor([1.0, 2.0]), torch.tensor([True, False]), errors, {"log": log})
+    metrics.record(torch.tensor([1.0, 2.0]), torch.tensor([False, True]), errors, {"log": log})
+    means = metrics.reduce(DistContext())
+    assert means["Episode/length"] == pytest.approx((2 + 3) / 2)
+    assert means["Episode_Reward/a"] == pytest.approx(2.0)
+    assert means["rewards/total"] == pytest.approx(1.5)
+    assert means["rewards/anchor_pos_err"] == pytest.approx(0.2)
+    assert "rewards/body_pos_err" not in means  # never reported: left out, not zero
+
+
+def test_run_folders_never_collide(tmp_path: Path) -> None:
+    """Two runs started in the same second get different folders (…_2); checkpoint names have 6 digits."""
+    config = exp_preset("small").model_copy(update={"base_dir": str(tmp_path)})
+    now = time.time()
+    first, second = make_run_dir(config, now), make_run_dir(config, now)
+    assert first != second and second.name == f"{first.name}_2"
+    assert first.parent == tmp_path / "TRL_G1_Track"
+    assert checkpoint_name(2000) == "model_step_002000.pt"
+
+
+def test_codebook_usage_only_for_active_encoders() -> None:
+    """FSQ usage is reported for encoders that some env activates, and lies in (0, 1]."""
+    policy = _policy()
+    obs = _obs(
+        policy, torch.Generator().manual_seed(1), torch.tensor([[1, 0, 0]] * 2 + [[1, 1, 0]] * 2).bool()
+    )
+    usage = codebook_usage(policy, obs["tokenizer"])
+    assert set(usage) == {"g1", "teleop"}
+    assert all(0 < float(u.per_dim_usage.max()) <= 1 for u in usage.values())
