@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -50,6 +51,13 @@ def test_bad_value_and_unknown_preset_exit_2() -> None:
     assert proc.returncode == 2 and "num_envs" in proc.stderr
     proc = _run(sys.executable, "-m", "sonic_train.train", "+exp=sonic_relase")
     assert proc.returncode == 2 and "sonic_release" in proc.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb is installed")
+def test_wandb_without_the_package_says_how_to_install_it() -> None:
+    """use_wandb=true without wandb: exit 2 before any env is built, naming the extra to install."""
+    proc = _run(SCRIPT, "+exp=small", "use_wandb=true", "wandb.wandb_project=my_project")
+    assert proc.returncode == 2 and "sonic-train[wandb]" in proc.stderr
 
 
 def test_replay_line_plays_every_clip_once(

@@ -20,6 +20,7 @@ Then: ``headless=False`` prints that the live viewer comes with issue 13 and run
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -161,6 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OverrideError, KeyError, ValidationError, FileNotFoundError, CheckpointFormatError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"sonic-train: {message}", file=sys.stderr)
+        return 2
+    if config.use_wandb and importlib.util.find_spec("wandb") is None:
+        from sonic_train.logger import WANDB_INSTALL_HINT
+
+        print(
+            f"sonic-train: use_wandb=true but the wandb package is not installed: {WANDB_INSTALL_HINT}",
+            file=sys.stderr,
+        )
         return 2
     from sonic_train.dist import DistContext
 
