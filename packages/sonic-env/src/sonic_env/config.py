@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sonic_data.motion_lib import MotionLibConfig
 from sonic_env.mdp_config import EventsConfig, RewardsConfig, TerminationsConfig
+from sonic_env.render.config import RenderConfig
+from sonic_env.viewer import ViewerConfig
 
 TERRAIN_ISSUE = 14
 """Issue that tracks SONIC's rough ``trimesh`` terrain."""
@@ -51,6 +53,15 @@ class SceneConfig(BaseModel):
     )
     env_spacing: float = Field(default=2.0, gt=0.0, description="Distance between environment origins (m).")
     robot: RobotConfig = Field(default_factory=RobotConfig, description="The simulated robot.")
+    render_results: bool = Field(
+        default=False,
+        description="Render each env with a camera and write one mp4 per episode to save_rendering_dir (needs "
+        "recorders=render). Adds the meshed robot and the blue reference robot to the scene.",
+    )
+    save_rendering_dir: str = Field(default="renders", description="Folder of the videos (000000.mp4, ...).")
+    render: RenderConfig = Field(
+        default_factory=RenderConfig, description="Camera, reference-robot and video settings."
+    )
 
 
 class SimConfig(BaseModel):
@@ -244,7 +255,27 @@ class EnvConfig(BaseModel):
         description="Add each tokenizer/policy term's uniform ±noise (SONIC's enable_corruption; never the critic). "
         "On in train and eval mode: SONIC's eval keeps it on (SONIC_REFERENCE §5).",
     )
+    recorders: Literal["empty", "render"] | None = Field(
+        default="empty",
+        description="Recorder preset: 'empty' (none) or 'render' (videos, with config.render_results=True); "
+        "'~manager_env/recorders=empty' + '+manager_env/recorders=render' as in SONIC's guide.",
+    )
+    viewer: ViewerConfig | None = Field(
+        default=None,
+        description="Live viewer (sonic-train's headless=False): Newton GL window or Viser web viewer; None: headless.",
+    )
     replay: bool = Field(
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",
     )
+
+    @model_validator(mode="after")
+    def _check_recorders(self) -> EnvConfig:
+        render = self.recorders == "render"
+        if render != self.config.render_results:
+            raise ValueError(
+                "videos need both manager_env.config.render_results=True and the render recorder "
+                '("~manager_env/recorders=empty" "+manager_env/recorders=render"); got render_results='
+                f"{self.config.render_results}, recorders={self.recorders!r}"
+            )
+        return self

@@ -35,6 +35,7 @@ from sonic_env.mdp.observations import COMMAND_NAME
 from sonic_env.mdp.rewards import SonicRewardsCfg, reward_terms_cfg
 from sonic_env.mdp.terminations import SonicTerminationsCfg, termination_terms_cfg
 from sonic_env.observation_builder import check_observation_dims, command_parts, observation_groups
+from sonic_env.render.scene import configure_rendering
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
 from sonic_model import ObservationContract
 from sonic_model.presets import preset
@@ -200,7 +201,7 @@ def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
         ContractEnvError: if the contract asks for an observation this env cannot produce (names the term).
     """
     contract = contract_of(config)
-    return SonicEnvCfg(
+    env_cfg = SonicEnvCfg(
         scene=scene_cfg(config),
         actions=actions_cfg(config, contract),
         commands=commands_cfg(config, contract),
@@ -213,6 +214,8 @@ def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
         episode_length_s=config.episode_length_s,
         seed=config.seed,
     )
+    configure_rendering(env_cfg, config)  # videos / live viewer: meshed robot, reference ghost, camera
+    return env_cfg
 
 
 def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBasedRLEnv:
