@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Literal, TextIO
 
 import torch
 
@@ -45,10 +45,13 @@ class ReplayReport:
 
 
 def run_replay(
-    config: ExperimentConfig, ctx: DistContext | None = None, console: TextIO | None = sys.stdout
+    config: ExperimentConfig,
+    ctx: DistContext | None = None,
+    console: TextIO | None | Literal["stdout"] = "stdout",
 ) -> ReplayReport:
     """Play every clip once with the env's replay mode (rank 0 only under accelerate; others return at once)."""
     ctx = ctx if ctx is not None else DistContext()
+    out: TextIO | None = sys.stdout if console == "stdout" else console
     if not ctx.is_main:
         return ReplayReport(0, 0, 0.0, 0.0)
     env_config = EnvConfig.model_validate(
@@ -74,20 +77,20 @@ def run_replay(
             clips += clip_ids.numel()
             steps += length - 1
             worst_anchor, worst_body = max(worst_anchor, float(anchor)), max(worst_body, float(body))
-            if console is not None:
+            if out is not None:
                 print(
                     f"replay batch {batch}: {clip_ids.numel()} clips, {length} frames, max error anchor "
                     f"{float(anchor):.4f} m, body {float(body):.4f} m",
-                    file=console,
+                    file=out,
                     flush=True,
                 )
     finally:
         env.close()
-    if console is not None:
+    if out is not None:
         print(
             f"replay done: {clips} clips of {lib.num_clips}, {steps} steps; max error anchor {worst_anchor:.4f} m, "
             f"body {worst_body:.4f} m",
-            file=console,
+            file=out,
             flush=True,
         )
     return ReplayReport(clips, steps, worst_anchor, worst_body)

@@ -26,7 +26,7 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import torch
@@ -117,7 +117,7 @@ class Trainer:
     Args:
         config: the resolved experiment config (``checkpoint``/``resume`` select finetune or resume).
         ctx: this process's place in the run; default: from accelerate (one process under plain python).
-        console: where rank 0 prints (None: silent).
+        console: where rank 0 prints (None: silent; default: ``sys.stdout`` at construction time).
         start: an already read ``config.checkpoint`` (the CLI reads it to choose the base config).
 
     Raises:
@@ -129,12 +129,13 @@ class Trainer:
         self,
         config: ExperimentConfig,
         ctx: DistContext | None = None,
-        console: TextIO | None = sys.stdout,
+        console: TextIO | None | Literal["stdout"] = "stdout",
         start: StartCheckpoint | None = None,
     ) -> None:
         self.ctx = ctx = ctx if ctx is not None else DistContext.from_accelerate()
         self.config = config
-        self.console = console if ctx.is_main else None
+        stream = sys.stdout if console == "stdout" else console
+        self.console = stream if ctx.is_main else None
         self.ppo = config.algo.config
         self.device = resolve_device(config.device, ctx)
         self.seed = config.seed + ctx.rank
