@@ -153,10 +153,10 @@ def _check_path(path: str, schema: type[BaseModel], raw: str) -> None:
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> None:
-    node = data
+    node: dict[str, Any] = data
     parts = path.split(".")
     for part in parts[:-1]:
-        child = node.get(part)
+        child: Any = node.get(part)
         if isinstance(child, str):
             # A group selected by name ("tracking/eval") keeps its choice when a field under it is set:
             # preset configs accept ``{"name": choice, <field>: ...}``.
