@@ -30,20 +30,30 @@ class Trained:
     trainer: Trainer
     args: list[str]
     adaptive: dict[str, torch.Tensor]
+    episode_steps_at_end: torch.Tensor
 
 
 @pytest.fixture(scope="module")
 def trained(
     small_run_args: Callable[..., list[str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Trained]:
-    """2 iterations with the Trainer API; the env is closed afterwards, the learner and last rollout stay."""
-    args = small_run_args(tmp_path_factory.mktemp("resume") / "logs_rl", 2)
+    """2 iterations with the Trainer API; the env is closed afterwards, the learner and last rollout stay.
+
+    Two of the four sample clips are resident at a time and a new set is drawn every 2 iterations.
+    """
+    lib = "++manager_env.commands.motion.motion_lib_cfg"
+    args = [
+        *small_run_args(tmp_path_factory.mktemp("resume") / "logs_rl", 2),
+        f"{lib}.max_resident_clips=2",
+        f"{lib}.resample_every=2",
+    ]
     trainer = Trainer(resolve_config(args)[0], DistContext(), console=None)
     trainer.train()
     sampler = trainer.env.command.lib.sampler
     adaptive = {"failures": sampler.failures.clone(), "episodes": sampler.episodes.clone()}
+    steps = trainer.env.env.episode_length_buf.clone()
     trainer.close()
-    yield Trained(trainer, args, adaptive)
+    yield Trained(trainer, args, adaptive, steps)
 
 
 def _params(policy: UniversalTokenPolicy) -> dict[str, torch.Tensor]:
@@ -89,6 +99,13 @@ def test_resume_restores_everything_and_a_fixed_buffer_update_matches(trained: T
         resumed.close()
     assert load_checkpoint(last, require_training=True)["training"]["iteration"] == 3
     assert [s for s, _ in read_scalars(first.run_dir)["rewards/total"]] == [1, 2, 3]
+
+
+def test_resident_set_redraw_resets_every_env(trained: Trained) -> None:
+    """After iteration 2 (resample_every=2, 2 of 4 clips resident) every env restarted its episode."""
+    assert trained.trainer.iteration == 2
+    assert int(trained.episode_steps_at_end.max()) == 0
+    assert int(trained.trainer.metrics.episode_steps.max()) == 0
 
 
 def _gear_sonic_file(policy: UniversalTokenPolicy, path: Path) -> Path:
