@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 
 from sonic_data.samples import SampleDataset
 from sonic_train.train import VIEWER_MESSAGE, main
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for the viewer that headless=False opens)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
 
 SCRIPT = shutil.which("sonic-train") or str(Path(sys.executable).with_name("sonic-train"))
 
@@ -63,8 +72,9 @@ def test_wandb_without_the_package_says_how_to_install_it() -> None:
 def test_replay_line_plays_every_clip_once(
     train_samples: SampleDataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Line 9 (`++replay=True num_envs=4 headless=False`): viewer message, the clip once, near-zero error."""
+    """Line 9 (`++replay=True num_envs=4 headless=False`): the Viser URL, the clip once, near-zero error."""
     lib = "++manager_env.commands.motion.motion_lib_cfg"
+    port = free_port()
     status = main(
         [
             "+exp=small",
@@ -77,11 +87,12 @@ def test_replay_line_plays_every_clip_once(
             "++replay=True",
             "num_envs=4",
             "headless=False",
+            f"viewer_port={port}",
         ]
     )
     out = capsys.readouterr().out
     assert status == 0
-    assert VIEWER_MESSAGE in out
+    assert f"{VIEWER_MESSAGE}: open http://127.0.0.1:{port}" in out  # no display here: Viser, on loopback
     done = re.search(r"replay done: (\d+) clips of (\d+), (\d+) steps; max error anchor ([\d.]+) m", out)
     assert done is not None, out[-2000:]
     assert int(done[1]) == int(done[2]) == 1

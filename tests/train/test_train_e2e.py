@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,14 @@ from sonic_train.checkpoint_io import TrainingState, load_checkpoint
 from sonic_train.config import ExperimentConfig
 from sonic_train.logger import read_scalars
 from sonic_train.train import VIEWER_MESSAGE, main, resolve_config
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for the viewer that headless=False opens)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
 
 ITERATIONS = 3
 
@@ -36,7 +45,12 @@ class Run:
 def run(small_run_args: Callable[..., list[str]], tmp_path_factory: pytest.TempPathFactory) -> Run:
     """`sonic-train +exp=small ... headless=False save_interval=2` for 3 iterations, in this process."""
     base = tmp_path_factory.mktemp("e2e")
-    args = [*small_run_args(base / "logs_rl", ITERATIONS), "save_interval=2", "headless=False"]
+    args = [
+        *small_run_args(base / "logs_rl", ITERATIONS),
+        "save_interval=2",
+        "headless=False",
+        f"viewer_port={free_port()}",
+    ]
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         status = main(args)
@@ -47,7 +61,7 @@ def run(small_run_args: Callable[..., list[str]], tmp_path_factory: pytest.TempP
 
 
 def test_run_finishes_headless_and_prints_the_checkpoint(run: Run) -> None:
-    """Exit 0; headless=False explains the viewer and runs anyway; one console line per iteration; last.pt named."""
+    """Exit 0; headless=False opens the viewer (Viser here: no display) and says where; one line per iteration; last.pt."""
     assert run.status == 0
     assert VIEWER_MESSAGE in run.out
     lines = [line for line in run.out.splitlines() if line.startswith("it ")]

@@ -123,8 +123,14 @@ class ExperimentConfig(BaseModel):
     num_envs: int = Field(default=4096, ge=1, description="Environments per process (copied to manager_env).")
     headless: bool = Field(
         default=True,
-        description="False asks for the live viewer (it comes with issue 13; runs headless until then).",
+        description="False opens the live viewer on rank 0: Newton GL window with a display, else Viser's web "
+        "viewer at http://<viewer_host>:<viewer_port>.",
     )
+    viewer_host: str = Field(
+        default="127.0.0.1",
+        description="Interface Viser binds with headless=False (127.0.0.1: this machine only; 0.0.0.0: all).",
+    )
+    viewer_port: int = Field(default=8080, ge=1, le=65535, description="Viser's port with headless=False.")
     seed: int = Field(
         default=0, ge=0, description="Base seed; process r seeds its env and torch with seed + r."
     )

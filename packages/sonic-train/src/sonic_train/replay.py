@@ -5,14 +5,17 @@ The env runs in eval mode with ``replay`` on: clips are made resident batch by b
 in library order), every env starts at frame 0 of its clip without noise, and each step the motion
 command writes the robot's state from the reference. The tracking errors the trainer logs
 (``rewards/anchor_pos_err``, ``rewards/body_pos_err``) are printed per batch; with the state written they
-should stay near zero, so a large value points at a clip (or a conversion) to inspect. Always headless
-until the viewer issue (13) lands.
+should stay near zero, so a large value points at a clip (or a conversion) to inspect. With
+``headless=False`` the robots play in the live viewer; with the render recorder
+(``++manager_env.config.render_results=True "~manager_env/recorders=empty" "+manager_env/recorders=render"``)
+each clip becomes an mp4 (robot beside its blue reference) in ``save_rendering_dir``.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TextIO
 
 import torch
@@ -86,6 +89,9 @@ def run_replay(
                 )
     finally:
         env.close()
+    if out is not None and env_config.config.render_results:
+        videos = sorted(Path(env_config.config.save_rendering_dir).expanduser().glob("*.mp4"))
+        print(f"replay videos: {len(videos)} in {env_config.config.save_rendering_dir}", file=out, flush=True)
     if out is not None:
         print(
             f"replay done: {clips} clips of {lib.num_clips}, {steps} steps; max error anchor {worst_anchor:.4f} m, "

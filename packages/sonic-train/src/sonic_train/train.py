@@ -12,7 +12,7 @@ How an argument list becomes an :class:`~sonic_train.config.ExperimentConfig` (:
 2. Every other argument is an override in the guide's syntax (:mod:`sonic_train.overrides`), applied in
    order and validated; an unknown key fails with the closest valid keys.
 
-Then: ``headless=False`` prints that the live viewer comes with issue 13 and runs headless;
+Then: ``headless=False`` opens the live viewer on rank 0 (:mod:`sonic_env.viewer`) and prints where;
 ``++replay=True`` plays the clips once (:mod:`sonic_train.replay`) and exits; otherwise the
 :class:`~sonic_train.trainer.Trainer` trains and the path of ``last.pt`` is printed. Exit status: 0 done,
 2 bad arguments or checkpoint.
@@ -32,12 +32,33 @@ from sonic_train.checkpoints import StartCheckpoint, base_config_from_checkpoint
 from sonic_train.config import EXP_PATH_PREFIX, EXP_PRESETS, FLAT_GROUND_NOTE, ExperimentConfig, exp_preset
 from sonic_train.overrides import Override, OverrideError, apply_overrides, parse_override
 
-__all__ = ["VIEWER_MESSAGE", "help_text", "main", "resolve_config"]
+__all__ = ["VIEWER_MESSAGE", "help_text", "main", "resolve_config", "viewer_line", "with_viewer"]
 
-VIEWER_MESSAGE = (
-    "sonic-train: headless=False asks for the live viewer, which comes with issue 13 (Isaac Lab's kit-less "
-    "Viser/Newton viewers); running headless for now."
-)
+VIEWER_MESSAGE = "sonic-train: live viewer"
+"""Start of the line printed when ``headless=False`` opens the viewer (followed by where it is)."""
+
+
+def with_viewer(config: ExperimentConfig, is_main: bool) -> ExperimentConfig:
+    """``config`` with ``manager_env.viewer`` set from ``headless``/``viewer_host``/``viewer_port`` (rank 0 only)."""
+    from sonic_env.viewer import ViewerConfig
+
+    viewer = None
+    if not config.headless and is_main:
+        viewer = ViewerConfig(host=config.viewer_host, port=config.viewer_port)
+    env = config.manager_env.model_copy(update={"viewer": viewer})
+    return config.model_copy(update={"manager_env": env})
+
+
+def viewer_line(config: ExperimentConfig) -> str:
+    """What the user is told when the viewer opens: the Newton window, or Viser's URL."""
+    from sonic_env.viewer import resolve_viewer_kind, viewer_url
+
+    viewer = config.manager_env.viewer
+    assert viewer is not None
+    if resolve_viewer_kind(viewer) == "newton":
+        return f"{VIEWER_MESSAGE}: Newton GL window"
+    return f"{VIEWER_MESSAGE}: open {viewer_url(viewer)} (Viser; bound to {viewer.host}:{viewer.port})"
+
 
 DEFAULT_EXP = EXP_PATH_PREFIX + "sonic_release"
 
@@ -175,8 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ctx = DistContext.from_accelerate()
     try:
-        if not config.headless and ctx.is_main:
-            print(VIEWER_MESSAGE, flush=True)
+        config = with_viewer(config, ctx.is_main)
+        if config.manager_env.viewer is not None:
+            print(viewer_line(config), flush=True)
         if config.replay:
             from sonic_train.replay import run_replay
 
