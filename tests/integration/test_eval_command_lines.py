@@ -32,6 +32,11 @@ LINE_10 = (
     "+checkpoint={ckpt} +headless=True ++eval_callbacks=im_eval ++run_eval_loop=False ++num_envs=128 "
     '"+manager_env/terminations=tracking/eval" "++manager_env.commands.motion.motion_lib_cfg.max_unique_motions=512"'
 )
+LINE_11 = (
+    "+checkpoint={ckpt} +headless=True ++eval_callbacks=im_eval ++run_eval_loop=False ++num_envs=8 "
+    '++manager_env.config.render_results=True "++manager_env.config.save_rendering_dir={out}" '
+    '++manager_env.config.env_spacing=10.0 "~manager_env/recorders=empty" "+manager_env/recorders=render"'
+)
 LINE_12 = "+checkpoint={ckpt} +headless=True ++num_envs=1 +export_onnx_only=true"
 LIB = "++manager_env.commands.motion.motion_lib_cfg"
 
@@ -218,3 +223,21 @@ def test_sonic_eval_without_a_mode_or_checkpoint_fails_clearly(run: dict[str, An
     """No +checkpoint, or neither im_eval nor export: exit status 2 with a message saying what to pass."""
     assert eval_main(["+headless=True"]) == 2
     assert eval_main([f"+checkpoint={run['ckpt']}", "++num_envs=4"]) == 2
+
+
+def test_line_11_renders_one_decodable_video_per_motion(run: dict[str, Any]) -> None:
+    """Line 11 verbatim: 16 motions -> 000000.mp4 ... 000015.mp4, each decodes at 320x240 with its index's frames."""
+    import imageio.v2 as iio
+
+    out = run["root"] / "renders"
+    result = _run(
+        "sonic_train.eval", shlex.split(LINE_11.format(ckpt=run["ckpt"], out=out)), run["env"], run["root"]
+    )
+    assert f"16 videos in {out}" in result.stdout
+    assert sorted(p.name for p in out.glob("*.mp4")) == [f"{i:06d}.mp4" for i in range(16)]
+    index = [json.loads(line) for line in (out / "videos.jsonl").read_text().splitlines()]
+    assert sorted(line["clip"] for line in index) == sorted(p.stem for p in run["clips"].glob("*.pkl"))
+    for line in index:
+        with iio.get_reader(out / line["video"]) as reader:  # pyright: ignore[reportGeneralTypeIssues]
+            frames = [frame for frame in reader.iter_data()]  # pyright: ignore[reportAttributeAccessIssue]
+        assert len(frames) == line["frames"] >= 1 and frames[0].shape == (240, 320, 3)

@@ -173,7 +173,7 @@ class ExperimentConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _top_level_wins(cls, data: Any) -> Any:
-        """Copy ``num_envs``, ``seed`` and ``device`` into ``manager_env``, the std settings into ``model``."""
+        """Copy ``num_envs``, ``seed``, ``device`` and the viewer (``headless=False``) into ``manager_env``, the std settings into ``model``."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -182,6 +182,15 @@ class ExperimentConfig(BaseModel):
         env["num_envs"] = data.get("num_envs", defaults["num_envs"].default)
         env["seed"] = data.get("seed", defaults["seed"].default)
         env["device"] = data.get("device", defaults["device"].default)
+        headless = data.get("headless", defaults["headless"].default)
+        env["viewer"] = (
+            None
+            if headless
+            else {
+                "host": data.get("viewer_host", defaults["viewer_host"].default),
+                "port": data.get("viewer_port", defaults["viewer_port"].default),
+            }
+        )
         data["manager_env"] = env
         algo = _as_dict(data.get("algo"))
         ppo = PPOConfig.model_validate(_as_dict(algo.get("config")))

@@ -50,8 +50,6 @@ __all__ = [
 EVAL_OVERRIDES: dict[str, Any] = {"headless": False, "num_envs": 1, "use_wandb": False}
 """SONIC's ``eval_overrides``, merged over the checkpoint's config before the command line (§12)."""
 
-VIEWER_NOTE = "sonic-eval: headless=False asks for the live viewer, which comes with issue 13; running headless for now."
-
 
 def _as_dict(value: Any) -> dict[str, Any]:
     if hasattr(value, "model_dump"):
@@ -248,6 +246,11 @@ def run_metrics(config: EvalConfig, start: StartCheckpoint, source: str) -> int:
         result = Evaluator(env, policy, reference=config.eval_reference, recorder=recorder).run()
     finally:
         env.close()
+    if env_config.config.render_results:
+        videos = sorted(Path(env_config.config.save_rendering_dir).expanduser().glob("*.mp4"))
+        print(
+            f"sonic-eval: {len(videos)} videos in {env_config.config.save_rendering_dir} (index: videos.jsonl)"
+        )
     info = {
         "checkpoint": str(start.path),
         "config_source": source,
@@ -318,8 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if not config.headless:
-        print(VIEWER_NOTE, flush=True)
+    from sonic_train.train import viewer_line, with_viewer
+
+    config = with_viewer(config, is_main=True)
+    if config.manager_env.viewer is not None:
+        print(viewer_line(config).replace("sonic-train", "sonic-eval"), flush=True)
     if config.run_eval_loop:
         print("sonic-eval: run_eval_loop=True needs the viewer (issue 13); running one pass", flush=True)
     from sonic_model import CheckpointError, ContractMismatchError

@@ -38,14 +38,11 @@ VIEWER_MESSAGE = "sonic-train: live viewer"
 """Start of the line printed when ``headless=False`` opens the viewer (followed by where it is)."""
 
 
-def with_viewer(config: ExperimentConfig, is_main: bool) -> ExperimentConfig:
-    """``config`` with ``manager_env.viewer`` set from ``headless``/``viewer_host``/``viewer_port`` (rank 0 only)."""
-    from sonic_env.viewer import ViewerConfig
-
-    viewer = None
-    if not config.headless and is_main:
-        viewer = ViewerConfig(host=config.viewer_host, port=config.viewer_port)
-    env = config.manager_env.model_copy(update={"viewer": viewer})
+def with_viewer[C: ExperimentConfig](config: C, is_main: bool) -> C:
+    """``config`` as this process runs it: the viewer (``manager_env.viewer``, set by ``headless=False``) on rank 0 only."""
+    if is_main or config.manager_env.viewer is None:
+        return config
+    env = config.manager_env.model_copy(update={"viewer": None})
     return config.model_copy(update={"manager_env": env})
 
 
