@@ -34,13 +34,6 @@ def test_round_trips_through_a_dict() -> None:
     assert EnvConfig.model_validate(cfg.model_dump()) == cfg
 
 
-def test_trimesh_terrain_points_to_its_issue() -> None:
-    """'trimesh' validates (presets name it) but building it says it is not implemented yet (issue 14)."""
-    cfg = EnvConfig.model_validate({"config": {"terrain_type": "trimesh"}})
-    with pytest.raises(NotImplementedError, match="issue 14"):
-        build_env_cfg(cfg)
-
-
 def test_build_env_cfg_carries_the_config() -> None:
     """The Isaac Lab cfg gets the envs, spacing, timing, contact sensor and robot of the EnvConfig."""
     cfg = EnvConfig.model_validate(

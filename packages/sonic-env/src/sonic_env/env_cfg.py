@@ -1,8 +1,9 @@
 """Isaac Lab manager-based env configuration of the SONIC G1 env, built from an :class:`EnvConfig`.
 
 One function per manager group, composed by :func:`build_env_cfg`: the scene (G1 with SONIC's
-actuators, the local USD ground plane, a contact sensor on all 30 bodies with history 3 and air
-time), Newton physics with the MuJoCo-Warp solver (dt 0.005 s, decimation 4), SONIC's joint-position
+actuators, the ground -- the local USD plane or SONIC's generated terrain, :mod:`sonic_env.terrain` --, a
+contact sensor on all 30 bodies with history 3 and air time), Newton physics with the MuJoCo-Warp solver
+(dt 0.005 s, decimation 4; Newton's collision pipeline for the trimesh terrain), SONIC's joint-position
 action in the contract's joint order, the motion command (:mod:`sonic_env.mdp.commands`, which also
 puts each robot on its reference at reset), the observation groups built from the contract
 (:mod:`sonic_env.observation_builder`), and SONIC's event, termination and reward groups
@@ -23,12 +24,13 @@ from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.sensors import ContactSensorCfg
 from isaaclab.sim import SimulationCfg
 from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
+from isaaclab.terrains import TerrainImporterCfg
 from isaaclab.utils import configclass
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
 from sonic_env.actions import ClippedJointPositionActionCfg, sonic_action_cfg
 from sonic_env.assets import ground_plane_usd_path
-from sonic_env.config import TERRAIN_ISSUE, EnvConfig
+from sonic_env.config import EnvConfig
 from sonic_env.mdp.commands import MotionCommandCfg
 from sonic_env.mdp.events import SonicEventsCfg, event_terms_cfg
 from sonic_env.mdp.observations import COMMAND_NAME
@@ -37,6 +39,13 @@ from sonic_env.mdp.terminations import SonicTerminationsCfg, termination_terms_c
 from sonic_env.observation_builder import check_observation_dims, command_parts, observation_groups
 from sonic_env.render.scene import configure_rendering
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
+from sonic_env.terrain import (
+    collision_pipeline_cfg,
+    sonic_terrain_generator_cfg,
+    terrain_importer_cfg,
+    terrain_shape_cfg,
+    uses_newton_pipeline,
+)
 from sonic_model import ObservationContract
 from sonic_model.presets import preset
 
@@ -50,18 +59,13 @@ SONIC's "multiply" combine mode is a PhysX setting; with both sides at 1.0 any c
 """
 
 
-def ground_cfg(config: EnvConfig) -> AssetBaseCfg:
-    """The ground for ``config.config.terrain_type``.
-
-    Raises:
-        NotImplementedError: for ``'trimesh'`` (SONIC's rough terrain, issue 14).
-    """
+def ground_cfg(config: EnvConfig) -> AssetBaseCfg | TerrainImporterCfg:
+    """The ground for ``config.config.terrain_type``: the USD plane, or SONIC's generated terrain (seeded by
+    ``config.seed``, env origins on its tiles; :mod:`sonic_env.terrain`)."""
     terrain = config.config.terrain_type
-    if terrain == "trimesh":
-        raise NotImplementedError(
-            f"terrain_type='trimesh' (SONIC's rough terrain) is not implemented yet: see issue {TERRAIN_ISSUE}. "
-            "Use manager_env.config.terrain_type=plane."
-        )
+    if terrain != "plane":
+        generator = sonic_terrain_generator_cfg(heightfield=terrain == "hfield", seed=config.seed or 0)
+        return terrain_importer_cfg(generator, GROUND_MATERIAL)
     return AssetBaseCfg(
         prim_path="/World/ground",
         spawn=sim_utils.GroundPlaneCfg(
@@ -78,16 +82,24 @@ def contact_sensor_cfg() -> ContactSensorCfg:
 
 
 def sim_cfg(config: EnvConfig) -> SimulationCfg:
-    """Newton physics with the MuJoCo-Warp solver and MuJoCo's own contacts (flat ground)."""
+    """Newton physics with the MuJoCo-Warp solver; MuJoCo's own contacts, or Newton's pipeline for 'trimesh'."""
     sim = config.sim
+    pipeline = uses_newton_pipeline(config.config.terrain_type)
     return SimulationCfg(
         dt=sim.dt,
         device=config.device,
         render_interval=sim.decimation,
         physics_material=GROUND_MATERIAL,
         physics=NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(njmax=sim.njmax, nconmax=sim.nconmax, integrator=sim.integrator),
+            solver_cfg=MJWarpSolverCfg(
+                njmax=sim.njmax,
+                nconmax=sim.nconmax,
+                integrator=sim.integrator,
+                use_mujoco_contacts=not pipeline,
+            ),
+            collision_cfg=collision_pipeline_cfg(config.num_envs, sim.nconmax) if pipeline else None,
             use_cuda_graph=sim.use_cuda_graph,
+            default_shape_cfg=terrain_shape_cfg(config.config.terrain_type),
         ),
     )
 
@@ -97,7 +109,7 @@ class SonicSceneCfg(InteractiveSceneCfg):
     """Robot, ground and contact sensor; one robot per environment."""
 
     robot: ArticulationCfg = MISSING  # pyright: ignore[reportAssignmentType]
-    ground: AssetBaseCfg = MISSING  # pyright: ignore[reportAssignmentType]
+    ground: AssetBaseCfg | TerrainImporterCfg = MISSING  # pyright: ignore[reportAssignmentType]
     contact_forces: ContactSensorCfg = contact_sensor_cfg()
 
 
@@ -197,7 +209,6 @@ def build_env_cfg(config: EnvConfig) -> SonicEnvCfg:
     """Translate the pydantic ``config`` into Isaac Lab's configclasses (generates USD on first use).
 
     Raises:
-        NotImplementedError: for terrain types not implemented yet.
         ContractEnvError: if the contract asks for an observation this env cannot produce (names the term).
     """
     contract = contract_of(config)

@@ -1,0 +1,270 @@
+"""SONIC's rough terrain (SONIC_REFERENCE §7) for Isaac Lab 3.0 on Newton + MuJoCo-Warp, in two collisions.
+
+SONIC's ``trimesh`` terrain is Isaac Lab's terrain generator with 20×20 tiles of 8×8 m (border 20 m, horizontal
+scale 0.1 m, vertical 0.005 m) drawn from two sub-terrains: ``boxes`` (a 0.45 m grid of boxes whose tops are
+offset by ±(1..5) mm, 2 m platform in the middle; proportion 0.3) and ``random_rough`` (a height field;
+proportion 0.05). Note on ``random_rough``: with SONIC's ``noise_range=(0.001, 0.005)``, ``noise_step=0.02``
+and vertical scale 0.005, Isaac Lab's integer height units give the level set ``arange(0, 1 + 4, 4) = {0, 4}``,
+i.e. every 0.1 m vertex is at 0 or 20 mm: those tiles are 2 cm bumps, not 1-5 mm ones. We build what SONIC's
+config builds.
+
+The same generated surface can be collided two ways (``EnvConfig.config.terrain_type``):
+
+* ``"trimesh"``: the generated triangle mesh, collided by Newton's collision pipeline
+  (``MJWarpSolverCfg(use_mujoco_contacts=False)`` + :func:`collision_pipeline_cfg`). MuJoCo's own collision
+  would treat the mesh as its convex hull, i.e. a flat slab at the top of the terrain.
+* ``"hfield"``: the same mesh rasterised by Isaac Lab into a Newton heightfield at the horizontal scale
+  (``convert_to_heightfield`` on every sub-terrain), which Newton hands to MuJoCo-Warp as a native ``hfield``
+  geom collided by MuJoCo's own contacts. Box tops are sampled exactly; a box's 1-5 mm riser becomes a
+  ramp one 0.1 m cell wide. :class:`HeightfieldTerrainGenerator` works around two defects of Newton 1.6.1's
+  conversion (a 0.1 mm hfield base, a dropped ``min_z`` offset) by lifting the surface 0.5 m above a strip
+  at z = 0 outside the border: on this terrain the ground is at z ≈ 0.5 m.
+
+Environment origins are the tile origins (Isaac Lab's ``use_terrain_origins``), including their height; the
+motion command adds them to the reference root, so robots spawn on their tiles.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import trimesh
+import warp as wp
+from isaaclab.sim.spawners.materials import RigidBodyMaterialBaseCfg
+from isaaclab.terrains import (
+    HfRandomUniformTerrainCfg,
+    MeshRandomGridTerrainCfg,
+    SubTerrainBaseCfg,
+    TerrainGenerator,
+    TerrainGeneratorCfg,
+    TerrainImporterCfg,
+)
+from isaaclab_newton.physics import NewtonCollisionPipelineCfg, NewtonShapeCfg
+from newton.utils import rasterize_mesh_to_heightfield
+
+TerrainType = Literal["plane", "trimesh", "hfield"]
+"""``plane``: flat USD plane; ``trimesh``: SONIC's terrain via Newton's pipeline; ``hfield``: the same via MuJoCo."""
+
+TERRAIN_PRIM_PATH = "/World/ground"
+
+TILE_SIZE = (8.0, 8.0)
+NUM_TILES = (20, 20)
+BORDER_WIDTH = 20.0
+HORIZONTAL_SCALE = 0.1
+VERTICAL_SCALE = 0.005
+
+HFIELD_BASE = 0.5
+"""Minimum thickness (m) of the MuJoCo heightfield under the tiles (see :class:`HeightfieldTerrainGenerator`)."""
+
+MAX_TRIANGLE_PAIRS = 2_500_000
+"""Narrow-phase triangle-pair buffer of Newton's pipeline (Isaac Lab's rough-terrain preset uses the same)."""
+
+
+def sonic_sub_terrains(heightfield: bool = False) -> dict[str, SubTerrainBaseCfg]:
+    """SONIC's two sub-terrains (SONIC_REFERENCE §7); ``heightfield`` tags both for heightfield collision."""
+    return {
+        "boxes": MeshRandomGridTerrainCfg(
+            proportion=0.3,
+            grid_width=0.45,
+            grid_height_range=(0.001, 0.005),
+            platform_width=2.0,
+            convert_to_heightfield=heightfield,
+        ),
+        "random_rough": HfRandomUniformTerrainCfg(
+            proportion=0.05, noise_range=(0.001, 0.005), noise_step=0.02, convert_to_heightfield=heightfield
+        ),
+    }
+
+
+class HeightfieldTerrainGenerator(TerrainGenerator):
+    """Isaac Lab's generator, reshaped so that Newton 1.6.1 hands MuJoCo-Warp a correct, thick heightfield.
+
+    Two facts of the Newton → MuJoCo conversion force this (both checked on CPU):
+
+    * The MuJoCo hfield's base (``size[3]``) is set to 1e-4 m, so the prisms under the lowest samples are
+      0.1 mm thick; a 1 cm foot capsule pressed a few mm into such a prism is pushed *down* through it
+      (contact normals flip, the robot is launched). The surface is therefore lifted by
+      :data:`HFIELD_BASE` above a 1 m strip at z = 0 added outside the border (``-x`` side, on the grid),
+      so every prism under the tiles is at least that thick.
+    * ``update_geom_properties_kernel`` rewrites the hfield geom's position from the shape transform and
+      drops the ``min_z`` offset of the conversion; with the lowest sample at exactly z = 0 (the strip;
+      vertices below it are raised to it, so rays that miss land there too) the offset is 0.
+
+    The top surface's shape is unchanged; mesh and tile origins move up by :attr:`lift` (m), and since
+    env origins carry their height, robots still spawn on their tiles.
+    """
+
+    lift: float
+
+    def __init__(self, cfg: TerrainGeneratorCfg, device: str = "cpu") -> None:
+        super().__init__(cfg, device)
+        vertices = np.asarray(self.terrain_mesh.vertices, dtype=np.float64)
+        faces = np.asarray(self.terrain_mesh.faces, dtype=np.int64)
+        heights = heightfield_samples(vertices, faces, cfg.horizontal_scale)
+        self.lift = HFIELD_BASE - float(heights.min())
+        vertices[:, 2] = np.maximum(vertices[:, 2] + self.lift, 0.0)
+        (x0, y0, _), (_, y1, _) = vertices.min(axis=0), vertices.max(axis=0)
+        strip = np.array([[x0 - 1.0, y0, 0.0], [x0, y0, 0.0], [x0, y1, 0.0], [x0 - 1.0, y1, 0.0]])
+        strip_faces = np.array([[0, 1, 2], [0, 2, 3]]) + len(vertices)
+        self.terrain_mesh = trimesh.Trimesh(
+            vertices=np.concatenate([vertices, strip]),
+            faces=np.concatenate([faces, strip_faces]),
+            process=False,
+        )
+        self.terrain_origins[..., 2] += self.lift
+
+
+def heightfield_samples(vertices: np.ndarray, faces: np.ndarray, resolution: float) -> np.ndarray:
+    """The ``(nrow, ncol)`` elevations (m) Newton's ``rasterize_mesh_to_heightfield`` samples from a mesh.
+
+    Args:
+        vertices: ``(V, 3)`` mesh vertices in the world frame (m).
+        faces: ``(F, 3)`` triangle vertex indices.
+        resolution: grid spacing (m); the grid spans the mesh's XY bounds.
+    """
+    with wp.ScopedDevice("cpu"):
+        mesh = wp.Mesh(
+            points=wp.array(vertices.astype(np.float32), dtype=wp.vec3),
+            indices=wp.array(faces.reshape(-1).astype(np.int32), dtype=wp.int32),
+        )
+        heights, _ = rasterize_mesh_to_heightfield(mesh, resolution)
+    return heights
+
+
+def sonic_terrain_generator_cfg(
+    heightfield: bool = False,
+    num_tiles: tuple[int, int] = NUM_TILES,
+    seed: int | None = 0,
+    sub_terrains: dict[str, SubTerrainBaseCfg] | None = None,
+    border_width: float = BORDER_WIDTH,
+    tile_size: tuple[float, float] = TILE_SIZE,
+) -> TerrainGeneratorCfg:
+    """SONIC's ``trimesh`` generator config (defaults = SONIC's), optionally heightfield-tagged.
+
+    Args:
+        heightfield: tag every sub-terrain ``convert_to_heightfield`` and lift the surface
+            (:class:`HeightfieldTerrainGenerator`).
+        num_tiles: (rows, cols) of tiles; SONIC 20×20. Fewer for tests.
+        seed: the generator's own seed (the layout of tiles and box heights); None = numpy's global state.
+        sub_terrains: replace SONIC's sub-terrains (e.g. a test terrain with tall steps); their
+            ``convert_to_heightfield`` is set to ``heightfield``.
+        border_width: flat border around the tiles (m).
+        tile_size: tile size (m).
+    """
+    subs = sonic_sub_terrains(heightfield) if sub_terrains is None else dict(sub_terrains)
+    for sub in subs.values():
+        sub.convert_to_heightfield = heightfield
+    cfg = TerrainGeneratorCfg(
+        seed=seed,
+        size=tile_size,
+        border_width=border_width,
+        num_rows=num_tiles[0],
+        num_cols=num_tiles[1],
+        horizontal_scale=HORIZONTAL_SCALE,
+        vertical_scale=VERTICAL_SCALE,
+        slope_threshold=0.75,
+        use_cache=False,
+        sub_terrains=subs,
+    )
+    if heightfield:
+        cfg.class_type = HeightfieldTerrainGenerator
+    return cfg
+
+
+def terrain_importer_cfg(
+    generator: TerrainGeneratorCfg, material: RigidBodyMaterialBaseCfg
+) -> TerrainImporterCfg:
+    """The generated terrain at :data:`TERRAIN_PRIM_PATH`, env origins on the tiles, with ``material``."""
+    return TerrainImporterCfg(
+        prim_path=TERRAIN_PRIM_PATH,
+        terrain_type="generator",
+        terrain_generator=generator,
+        use_terrain_origins=True,
+        collision_group=-1,
+        physics_material=material,
+        visual_material=None,
+        debug_vis=False,
+    )
+
+
+def uses_newton_pipeline(terrain_type: TerrainType) -> bool:
+    """Whether the terrain needs Newton's collision pipeline (a triangle mesh) instead of MuJoCo's contacts."""
+    return terrain_type == "trimesh"
+
+
+def terrain_shape_cfg(terrain_type: TerrainType) -> NewtonShapeCfg:
+    """``NewtonCfg.default_shape_cfg`` for a terrain: Newton's default, but contact gap 0 for ``hfield``.
+
+    With Newton's default gap (0.01 m) MuJoCo-Warp reported hfield contacts inside the gap with normals
+    pointing into the ground, and a flailing G1 blew up (NaN) on CPU; with gap 0 the same run stayed finite.
+    """
+    return NewtonShapeCfg(gap=0.0) if terrain_type == "hfield" else NewtonShapeCfg()
+
+
+def collision_pipeline_cfg(num_envs: int, contacts_per_env: int) -> NewtonCollisionPipelineCfg:
+    """Newton's collision pipeline for the trimesh terrain, its contact buffer sized per world.
+
+    Args:
+        num_envs: number of worlds.
+        contacts_per_env: rigid contacts reserved per world (``EnvConfig.sim.nconmax``).
+    """
+    return NewtonCollisionPipelineCfg(
+        rigid_contact_max=num_envs * contacts_per_env, max_triangle_pairs=MAX_TRIANGLE_PAIRS
+    )
+
+
+def contact_usage() -> dict[str, int]:
+    """Contacts and constraint rows in use now, and capacities, read from the live Newton/MuJoCo-Warp solver.
+
+    Call it after a step (it syncs with the device). Keys: ``contacts`` (all worlds), ``contacts_max_world``
+    (busiest world), ``constraints_max_world`` (largest ``nefc``), ``naconmax``, ``njmax`` and, with Newton's
+    pipeline, ``pipeline_contacts`` / ``pipeline_contact_max``; ``overflow_worlds`` counts worlds whose sticky
+    MuJoCo-Warp overflow mask (contacts, constraints, CCD, heightfield) was ever set.
+    """
+    from isaaclab_newton.physics import NewtonManager
+
+    solver = NewtonManager._solver  # pyright: ignore[reportPrivateUsage]
+    data = getattr(solver, "mjw_data", None)
+    if data is None:
+        raise RuntimeError("contact_usage needs a live MuJoCo-Warp solver (build the env first)")
+    nacon = int(data.nacon.numpy()[0])
+    worlds = data.contact.worldid.numpy()[: min(nacon, data.naconmax)]
+    per_world = np.bincount(worlds, minlength=1) if worlds.size else np.zeros(1, dtype=np.int64)
+    usage = {
+        "contacts": nacon,
+        "contacts_max_world": int(per_world.max()),
+        "constraints_max_world": int(data.nefc.numpy().max()),
+        "naconmax": int(data.naconmax),
+        "njmax": int(data.njmax),
+        "overflow_worlds": int((data.overflow.numpy() != 0).sum()),
+    }
+    contacts = NewtonManager._contacts  # pyright: ignore[reportPrivateUsage]
+    if NewtonManager._needs_collision_pipeline and contacts is not None:  # pyright: ignore[reportPrivateUsage]
+        usage["pipeline_contacts"] = int(contacts.rigid_contact_count.numpy()[0])
+        usage["pipeline_contact_max"] = int(contacts.rigid_contact_max)
+    return usage
+
+
+def peak_usage(samples: list[dict[str, int]]) -> dict[str, int]:
+    """Key-wise maximum of :func:`contact_usage` samples (capacities stay as they are)."""
+    peak: dict[str, int] = {}
+    for sample in samples:
+        for key, value in sample.items():
+            peak[key] = max(peak.get(key, value), value)
+    return peak
+
+
+__all__ = [
+    "HeightfieldTerrainGenerator",
+    "TerrainType",
+    "collision_pipeline_cfg",
+    "contact_usage",
+    "heightfield_samples",
+    "peak_usage",
+    "sonic_sub_terrains",
+    "sonic_terrain_generator_cfg",
+    "terrain_importer_cfg",
+    "terrain_shape_cfg",
+    "uses_newton_pipeline",
+]
