@@ -14,6 +14,7 @@ import importlib.util
 import os
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["ViewerConfig", "resolve_viewer_kind", "viewer_url", "visualizer_cfg"]
@@ -64,6 +65,31 @@ def viewer_url(config: ViewerConfig) -> str:
     return f"http://{host}:{config.port}"
 
 
+def _array_to_numpy(array: Any) -> Any:
+    """A warp array, torch tensor or array-like as a numpy array (``None`` stays ``None``)."""
+    if array is None:
+        return None
+    if hasattr(array, "detach"):  # torch, possibly on a GPU
+        return array.detach().cpu().numpy()
+    if hasattr(array, "numpy"):  # warp (copies from the device)
+        return array.numpy()
+    return np.asarray(array)
+
+
+def patch_viser_visualizer() -> None:
+    """Make Isaac Lab 3.0.0's Viser visualizer work with newton 1.6.1.
+
+    ``isaaclab_visualizers.viser``'s ``NewtonViewerViser._log_plane_instances`` calls
+    ``self._to_numpy``, which newton 1.6.1's ``ViewerViser`` does not define (newton has a module-level
+    ``to_numpy`` instead), so every frame with a ground plane failed with an AttributeError and the
+    page showed an empty scene. We give the class that method; nothing else changes.
+    """
+    from isaaclab_visualizers.viser.viser_visualizer import NewtonViewerViser
+
+    if not hasattr(NewtonViewerViser, "_to_numpy"):
+        NewtonViewerViser._to_numpy = staticmethod(_array_to_numpy)  # pyright: ignore[reportAttributeAccessIssue]
+
+
 def visualizer_cfg(config: ViewerConfig) -> Any:
     """Isaac Lab's visualizer configuration for ``config`` (for ``SimulationCfg.visualizer_cfgs``)."""
     kind = resolve_viewer_kind(config)
@@ -74,6 +100,7 @@ def visualizer_cfg(config: ViewerConfig) -> Any:
         return NewtonGLVisualizerCfg(eye=eye, lookat=lookat)
     from isaaclab_visualizers.viser import ViserVisualizerCfg
 
+    patch_viser_visualizer()
     return ViserVisualizerCfg(
         eye=eye,
         lookat=lookat,
