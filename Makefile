@@ -2,7 +2,7 @@
 VENV_PY := .venv/bin/python
 STAMP := .venv/.sonic-setup-stamp
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test test-browser lint format bench clean
 
 setup: $(STAMP)
 
@@ -15,6 +15,11 @@ demo: setup
 
 test: setup
 	$(VENV_PY) -m pytest -q
+
+# The live viewer in a real headless Chromium (Debian's `chromium`; Playwright from the browser group).
+test-browser: setup
+	bash scripts/setup.sh --group browser
+	SONIC_BROWSER_TESTS=1 $(VENV_PY) -m pytest -q tests/env/test_viewer_browser.py
 
 lint: setup
 	.venv/bin/ruff check .

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup: find a working Python 3.12, make sure uv exists, sync the whole workspace from
-# the committed lock. Never uses this machine's pip configuration (PIP_CONFIG_FILE=/dev/null).
+# the committed lock (extra arguments go to `uv sync`, e.g. --group browser). Never uses this machine's pip configuration (PIP_CONFIG_FILE=/dev/null).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,5 +46,5 @@ UV=$(find_uv) || {
 }
 
 export UV_PYTHON_DOWNLOADS=never
-"$UV" sync --frozen --all-packages --python "$PY"
+"$UV" sync --frozen --all-packages --python "$PY" "$@"
 echo "setup: ok ($("$UV" --version), $(.venv/bin/python --version))"
