@@ -1,14 +1,28 @@
-"""Env-steps per second of the SONIC G1 env with zero actions (one JSON line per env count).
+"""Env-steps per second of the SONIC G1 env with zero actions, per terrain, full vs minimal env (JSON lines).
 
-The env is the full SONIC env (motion command on the generated sample clips, every observation term,
-rewards, terminations). Each env count runs in its own process (Isaac Lab allows one simulation per process). A policy
-step is ``decimation`` (4) physics steps of 5 ms; env-steps/s = num_envs x policy steps / second.
-Warm-up steps (Warp kernel compilation, first contacts) are not timed.
+* ``full``: the SONIC env (motion command on the generated sample clips, every observation term, rewards,
+  terminations, events, contact sensor).
+* ``minimal``: the same scene physics (robot, ground, same solver settings) with one joint-position
+  observation, the action term and a reset of the robot to its default pose on its env origin; no motion
+  command, rewards, terminations, domain randomisation or contact sensor.
+
+Terrains (``EnvConfig.config.terrain_type``): ``plane`` (flat USD plane, MuJoCo contacts), ``trimesh``
+(SONIC's 20×20-tile terrain through Newton's collision pipeline), ``hfield`` (the same surface as a MuJoCo
+height field, MuJoCo contacts). A policy step is ``decimation`` (4) physics steps of 5 ms; env-steps/s =
+num_envs x policy steps / second. Warm-up steps (kernel compilation, CUDA-graph capture) are not timed.
+After the timed loop, ``--probe`` more steps sample the solver's contact and constraint counts
+(:func:`sonic_env.terrain.contact_usage`): their peaks are in the line, with the capacities and whether
+any world ever overflowed.
+
+Each (terrain, variant) runs in its own child process, which builds and closes one env per size in turn
+(Isaac Lab holds one simulation at a time per process; the compiled kernels are reused between sizes).
+``--process-per-size`` gives every size its own process instead.
 
 Usage::
 
-    .venv/bin/python benchmarks/env_step.py                      # cpu, 1 / 8 / 64 envs
-    .venv/bin/python benchmarks/env_step.py --device cuda:0 --num-envs 1024 4096
+    .venv/bin/python benchmarks/env_step.py                  # cpu, 1 / 8 / 64 envs, plane, full + minimal
+    .venv/bin/python benchmarks/env_step.py --device cuda:0 --num-envs 1024 4096 8192 \\
+        --terrain plane trimesh hfield --variant full minimal
 """
 
 from __future__ import annotations
@@ -21,97 +35,190 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
+
+TERRAINS = ("plane", "trimesh", "hfield")
+VARIANTS = ("full", "minimal")
 
 
-def _measure(num_envs: int, device: str, steps: int, warmup: int, data_dir: str) -> dict[str, object]:
-    """Build one env playing the sample clips, step it with zero actions, and return the figures."""
-    import torch
-
+def _config(terrain: str, num_envs: int, device: str, data_dir: str) -> Any:
     from sonic_env.config import EnvConfig
-    from sonic_env.env_cfg import make_env
 
     motion_lib = {
         "motion_file": f"{data_dir}/robot_filtered",
         "smpl_motion_file": f"{data_dir}/smpl_filtered",
         "multi_thread": False,
     }
-    config = EnvConfig.model_validate(
+    return EnvConfig.model_validate(
         {
             "num_envs": num_envs,
             "device": device,
             "seed": 0,
+            "config": {"terrain_type": terrain},
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
         }
     )
+
+
+def _minimal_env(config: Any) -> Any:
+    """Robot + ground with the full env's physics, one observation, the action, a reset to the default pose."""
+    from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
+    from isaaclab.envs import mdp as il_mdp
+    from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg
+    from isaaclab.utils import configclass
+
+    from sonic_env.env_cfg import actions_cfg, contract_of, scene_cfg, sim_cfg
+
+    @configclass
+    class PolicyCfg(ObservationGroupCfg):
+        joint_pos = ObservationTermCfg(func=il_mdp.joint_pos)
+
+    @configclass
+    class ObservationsCfg:
+        policy: PolicyCfg = PolicyCfg()
+
+    @configclass
+    class EventsCfg:
+        reset = EventTermCfg(func=il_mdp.reset_scene_to_default, mode="reset")
+
+    @configclass
+    class MinimalCfg(ManagerBasedRLEnvCfg):
+        observations: ObservationsCfg = ObservationsCfg()
+        events: EventsCfg = EventsCfg()
+        rewards = None
+        terminations = None
+        commands = None
+
+    scene = scene_cfg(config)
+    scene.contact_forces = None  # pyright: ignore[reportAttributeAccessIssue]
+    env_cfg = MinimalCfg(
+        scene=scene,
+        actions=actions_cfg(config, contract_of(config)),
+        sim=sim_cfg(config),
+        decimation=config.sim.decimation,
+        episode_length_s=config.episode_length_s,
+        seed=config.seed,
+    )
+    return ManagerBasedRLEnv(env_cfg)
+
+
+def _measure(
+    terrain: str, variant: str, num_envs: int, device: str, steps: int, warmup: int, probe: int, data_dir: str
+) -> dict[str, object]:
+    """Build one env, step it with zero actions, probe its contact counts, close it; return the figures."""
+    import torch
+
+    from sonic_env.env_cfg import make_env
+    from sonic_env.terrain import contact_usage, peak_usage
+
+    config = _config(terrain, num_envs, device, data_dir)
     start = time.perf_counter()
-    env = make_env(config)
+    env = make_env(config) if variant == "full" else _minimal_env(config)
     build_s = time.perf_counter() - start
     env.reset()
+    origins_z = env.scene.env_origins[:, 2]
     actions = torch.zeros(num_envs, env.action_manager.total_action_dim, device=device)
+    cuda = device.startswith("cuda")
     for _ in range(warmup):
         env.step(actions)
-    if device.startswith("cuda"):
+    if cuda:
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
         env.step(actions)
-    if device.startswith("cuda"):
+    if cuda:
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
-    machine = (
-        torch.cuda.get_device_name(device) if device.startswith("cuda") else platform.processor() or "cpu"
-    )
+    samples = []
+    for _ in range(probe):
+        env.step(actions)
+        samples.append(contact_usage())
+    machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
     env.close()
     return {
         "benchmark": "env_step",
+        "terrain": terrain,
+        "variant": variant,
         "num_envs": num_envs,
         "device": device,
         "policy_steps": steps,
         "env_steps_per_s": round(num_envs * steps / elapsed, 1),
         "ms_per_policy_step": round(1000.0 * elapsed / steps, 2),
         "build_s": round(build_s, 1),
+        "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
+        "peak_usage": peak_usage(samples),
+        "probe_steps": probe,
         "machine": f"{machine}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
     }
 
 
+def _child(args: argparse.Namespace) -> None:
+    """Measure every size of one (terrain, variant) in this process; one RESULT line each."""
+    for n in args.num_envs:
+        try:
+            result = _measure(
+                args.terrain[0],
+                args.variant[0],
+                n,
+                args.device,
+                args.steps,
+                args.warmup,
+                args.probe,
+                args.data,
+            )
+        except Exception as err:  # report and go on with the next size
+            result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
+                      "num_envs": n, "error": f"{type(err).__name__}: {err}"}  # fmt: skip
+        print("RESULT " + json.dumps(result), flush=True)
+
+
 def main() -> None:
-    """Run each env count in a child process and print its JSON line."""
+    """Run each (terrain, variant) -- or each size too -- in a child process and print its JSON lines."""
     parser = argparse.ArgumentParser(
         description="Env-steps per second of the SONIC G1 env with zero actions."
     )
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1, 8, 64])
+    parser.add_argument("--terrain", nargs="+", choices=TERRAINS, default=["plane"])
+    parser.add_argument("--variant", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=50, help="timed policy steps")
     parser.add_argument("--warmup", type=int, default=10, help="untimed policy steps first")
+    parser.add_argument(
+        "--probe", type=int, default=10, help="untimed policy steps sampling contact counts after"
+    )
+    parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = _measure(args.num_envs[0], args.device, args.steps, args.warmup, args.data)
-        print("RESULT " + json.dumps(result), flush=True)
+        _child(args)
         return
     if args.data is None:
         from sonic_data.samples import build_sample_dataset
 
         args.data = os.path.join(tempfile.mkdtemp(prefix="sonic_bench_env_"), "sample_data")
         build_sample_dataset(args.data)
+    groups = [[n] for n in args.num_envs] if args.process_per_size else [args.num_envs]
     failed = False
-    for n in args.num_envs:
-        cmd = [sys.executable, __file__, "--child", "--num-envs", str(n), "--device", args.device]
-        cmd += ["--data", args.data]
-        cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        lines = [ln for ln in (proc.stdout or "").splitlines() if ln.startswith("RESULT ")]
-        if proc.returncode != 0 or not lines:
-            failed = True
-            print(
-                json.dumps({"benchmark": "env_step", "num_envs": n, "error": (proc.stderr or "")[-2000:]}),
-                flush=True,
-            )
-            continue
-        print(lines[-1].removeprefix("RESULT "), flush=True)
+    for terrain in args.terrain:
+        for variant in args.variant:
+            for sizes in groups:
+                cmd = [sys.executable, __file__, "--child", "--terrain", terrain, "--variant", variant]
+                cmd += ["--num-envs", *map(str, sizes), "--device", args.device, "--data", args.data]
+                cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--probe", str(args.probe)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                out = (proc.stdout or "").splitlines()
+                lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]
+                for line in lines:
+                    failed |= '"error"' in line
+                    print(line, flush=True)
+                if proc.returncode != 0 or len(lines) < len(sizes):
+                    failed = True
+                    error = {"benchmark": "env_step", "terrain": terrain, "variant": variant, "num_envs": sizes,
+                             "returncode": proc.returncode, "error": (proc.stderr or "")[-2000:]}  # fmt: skip
+                    print(json.dumps(error), flush=True)
     sys.exit(1 if failed else 0)
 
 

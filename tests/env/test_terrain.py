@@ -153,7 +153,7 @@ def test_spheres_rest_on_the_generated_surface(dropped: dict[str, Any]) -> None:
         assert rest[name] - RADIUS == pytest.approx(surface, abs=1e-3), (dropped["terrain_type"], name)
     box_tops = np.array([truth[f"box{i}"] for i in range(len(BOX_CELLS))])
     assert np.ptp(box_tops) > 1e-3  # the boxes really differ in height, so the check sees them
-    assert dropped["usage"]["overflow_worlds"] == 0
+    assert dropped["usage"]["dropped_worlds"] == 0
 
 
 def test_env_origins_are_tile_origins(dropped: dict[str, Any]) -> None:
@@ -224,6 +224,8 @@ def test_env_cfg_selects_terrain_and_collision(
     if terrain_type == "trimesh":
         assert physics.solver_cfg.use_mujoco_contacts is False
         assert physics.collision_cfg is not None
-        assert physics.collision_cfg.rigid_contact_max == config.num_envs * config.sim.nconmax
+        assert physics.collision_cfg.rigid_contact_max == config.num_envs * 200
+        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
     else:
         assert physics.solver_cfg.use_mujoco_contacts is True and physics.collision_cfg is None
+        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (300, 100)

@@ -75,8 +75,18 @@ class SimConfig(BaseModel):
     decimation: int = Field(
         default=4, ge=1, description="Physics steps per policy step (4 × 0.005 s → 50 Hz)."
     )
-    njmax: int = Field(default=300, ge=1, description="MuJoCo-Warp constraint rows per environment.")
-    nconmax: int = Field(default=100, ge=1, description="MuJoCo-Warp contact points per environment.")
+    njmax: int | None = Field(
+        default=None,
+        ge=1,
+        description="MuJoCo-Warp constraint rows per environment; None: sized for the terrain "
+        "(sonic_env.terrain.SOLVER_BUFFERS: plane/hfield 300, trimesh 600).",
+    )
+    nconmax: int | None = Field(
+        default=None,
+        ge=1,
+        description="Contact points per environment (MuJoCo-Warp, and Newton's pipeline on trimesh); None: sized "
+        "for the terrain (plane/hfield 100, trimesh 200).",
+    )
     integrator: Literal["euler", "implicitfast"] = Field(
         default="implicitfast",
         description="MuJoCo integrator; 'implicitfast' treats the PD damping implicitly, closest to SONIC's "

@@ -41,6 +41,7 @@ from sonic_env.render.scene import configure_rendering
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
 from sonic_env.terrain import (
     collision_pipeline_cfg,
+    solver_buffers,
     sonic_terrain_generator_cfg,
     terrain_importer_cfg,
     terrain_shape_cfg,
@@ -85,6 +86,7 @@ def sim_cfg(config: EnvConfig) -> SimulationCfg:
     """Newton physics with the MuJoCo-Warp solver; MuJoCo's own contacts, or Newton's pipeline for 'trimesh'."""
     sim = config.sim
     pipeline = uses_newton_pipeline(config.config.terrain_type)
+    njmax, nconmax = solver_buffers(config.config.terrain_type, sim.njmax, sim.nconmax)
     return SimulationCfg(
         dt=sim.dt,
         device=config.device,
@@ -92,12 +94,12 @@ def sim_cfg(config: EnvConfig) -> SimulationCfg:
         physics_material=GROUND_MATERIAL,
         physics=NewtonCfg(
             solver_cfg=MJWarpSolverCfg(
-                njmax=sim.njmax,
-                nconmax=sim.nconmax,
+                njmax=njmax,
+                nconmax=nconmax,
                 integrator=sim.integrator,
                 use_mujoco_contacts=not pipeline,
             ),
-            collision_cfg=collision_pipeline_cfg(config.num_envs, sim.nconmax) if pipeline else None,
+            collision_cfg=collision_pipeline_cfg(config.num_envs, nconmax) if pipeline else None,
             use_cuda_graph=sim.use_cuda_graph,
             default_shape_cfg=terrain_shape_cfg(config.config.terrain_type),
         ),

@@ -57,6 +57,18 @@ VERTICAL_SCALE = 0.005
 HFIELD_BASE = 0.5
 """Minimum thickness (m) of the MuJoCo heightfield under the tiles (see :class:`HeightfieldTerrainGenerator`)."""
 
+SOLVER_BUFFERS: dict[str, tuple[int, int]] = {
+    "plane": (300, 100),
+    "hfield": (300, 100),
+    "trimesh": (600, 200),
+}
+"""Per-world (njmax, nconmax) for the G1 on each terrain. Peaks measured on CPU (benchmarks/env_step.py probes
+and flailing robots under random actions): plane 31 contacts / 120 rows, hfield 45 / 174, trimesh 134 / 280
+(Newton's pipeline reports several points per capsule-triangle pair) where 300 rows overflowed."""
+
+DROP_OVERFLOW_BITS = 1 | 2 | 4 | 8 | 16 | 32
+"""MuJoCo-Warp ``OverflowType`` bits that mean lost contacts/constraints: NEFC, NJMAX_NNZ, BROADPHASE, NARROWPHASE, CCD, HFIELD."""
+
 MAX_TRIANGLE_PAIRS = 2_500_000
 """Narrow-phase triangle-pair buffer of Newton's pipeline (Isaac Lab's rough-terrain preset uses the same)."""
 
@@ -202,6 +214,12 @@ def terrain_shape_cfg(terrain_type: TerrainType) -> NewtonShapeCfg:
     return NewtonShapeCfg(gap=0.0) if terrain_type == "hfield" else NewtonShapeCfg()
 
 
+def solver_buffers(terrain_type: TerrainType, njmax: int | None, nconmax: int | None) -> tuple[int, int]:
+    """Per-world ``(njmax, nconmax)``: the given values, or :data:`SOLVER_BUFFERS` for the terrain where None."""
+    default_njmax, default_nconmax = SOLVER_BUFFERS[terrain_type]
+    return (default_njmax if njmax is None else njmax, default_nconmax if nconmax is None else nconmax)
+
+
 def collision_pipeline_cfg(num_envs: int, contacts_per_env: int) -> NewtonCollisionPipelineCfg:
     """Newton's collision pipeline for the trimesh terrain, its contact buffer sized per world.
 
@@ -219,8 +237,10 @@ def contact_usage() -> dict[str, int]:
 
     Call it after a step (it syncs with the device). Keys: ``contacts`` (all worlds), ``contacts_max_world``
     (busiest world), ``constraints_max_world`` (largest ``nefc``), ``naconmax``, ``njmax`` and, with Newton's
-    pipeline, ``pipeline_contacts`` / ``pipeline_contact_max``; ``overflow_worlds`` counts worlds whose sticky
-    MuJoCo-Warp overflow mask (contacts, constraints, CCD, heightfield) was ever set.
+    pipeline, ``pipeline_contacts`` / ``pipeline_contact_max``. MuJoCo-Warp keeps a sticky per-world overflow
+    mask: ``dropped_worlds`` counts worlds that ever lost contacts or constraint rows
+    (:data:`DROP_OVERFLOW_BITS`), ``overflow_bits`` is the OR over worlds (1 nefc, 2 njmax_nnz, 4 broadphase, 8 narrowphase,
+    16 CCD, 32 hfield; 512/1024 = solver/line-search iteration limits, which drop nothing).
     """
     from isaaclab_newton.physics import NewtonManager
 
@@ -229,6 +249,7 @@ def contact_usage() -> dict[str, int]:
     if data is None:
         raise RuntimeError("contact_usage needs a live MuJoCo-Warp solver (build the env first)")
     nacon = int(data.nacon.numpy()[0])
+    overflow = data.overflow.numpy()
     worlds = data.contact.worldid.numpy()[: min(nacon, data.naconmax)]
     per_world = np.bincount(worlds, minlength=1) if worlds.size else np.zeros(1, dtype=np.int64)
     usage = {
@@ -237,7 +258,8 @@ def contact_usage() -> dict[str, int]:
         "constraints_max_world": int(data.nefc.numpy().max()),
         "naconmax": int(data.naconmax),
         "njmax": int(data.njmax),
-        "overflow_worlds": int((data.overflow.numpy() != 0).sum()),
+        "dropped_worlds": int(((overflow & DROP_OVERFLOW_BITS) != 0).sum()),
+        "overflow_bits": int(np.bitwise_or.reduce(overflow)),
     }
     contacts = NewtonManager._contacts  # pyright: ignore[reportPrivateUsage]
     if NewtonManager._needs_collision_pipeline and contacts is not None:  # pyright: ignore[reportPrivateUsage]
@@ -262,6 +284,7 @@ __all__ = [
     "contact_usage",
     "heightfield_samples",
     "peak_usage",
+    "solver_buffers",
     "sonic_sub_terrains",
     "sonic_terrain_generator_cfg",
     "terrain_importer_cfg",
