@@ -27,15 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sonic_data.g1 import (
-    ACTION_SCALE,
-    DEFAULT_JOINT_POS,
-    ISAACLAB_JOINT_NAMES,
-    JOINT_NAMES,
-    KD,
-    KP,
-    joint_permutation,
-)
+from sonic_env.policy_io import g1_policy_io
 from sonic_export import (
     bench_chain,
     bench_file,
@@ -45,21 +37,7 @@ from sonic_export import (
     random_observations,
     verify,
 )
-from sonic_model import PolicyIO, UniversalTokenPolicy, policy_checkpoint, preset
-
-
-def g1_policy_io() -> PolicyIO:
-    """SONIC's G1 robot block in policy order (values do not affect timing; kept realistic)."""
-    perm = joint_permutation(JOINT_NAMES, ISAACLAB_JOINT_NAMES)
-    return PolicyIO(
-        joint_names=ISAACLAB_JOINT_NAMES,
-        default_joint_pos=tuple(DEFAULT_JOINT_POS[i] for i in perm),
-        kp=tuple(KP[i] for i in perm),
-        kd=tuple(KD[i] for i in perm),
-        action_scale=tuple(ACTION_SCALE[i] for i in perm),
-        control_dt_s=0.02,
-        action_clip=20.0,
-    )
+from sonic_model import UniversalTokenPolicy, policy_checkpoint, preset
 
 
 @torch.no_grad()

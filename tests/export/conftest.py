@@ -9,31 +9,9 @@ from typing import Any
 import pytest
 import torch
 
-from sonic_data.g1 import (
-    ACTION_SCALE,
-    DEFAULT_JOINT_POS,
-    ISAACLAB_JOINT_NAMES,
-    JOINT_NAMES,
-    KD,
-    KP,
-    joint_permutation,
-)
+from sonic_env.policy_io import g1_policy_io
 from sonic_export import ExportResult, export
 from sonic_model import PolicyIO, UniversalTokenPolicy, policy_checkpoint, preset
-
-
-def g1_policy_io() -> PolicyIO:
-    """The G1 robot block in SONIC's policy (Isaac Lab) order, permuted by name from sonic_data.g1."""
-    perm = joint_permutation(JOINT_NAMES, ISAACLAB_JOINT_NAMES)
-    return PolicyIO(
-        joint_names=ISAACLAB_JOINT_NAMES,
-        default_joint_pos=tuple(DEFAULT_JOINT_POS[i] for i in perm),
-        kp=tuple(KP[i] for i in perm),
-        kd=tuple(KD[i] for i in perm),
-        action_scale=tuple(ACTION_SCALE[i] for i in perm),
-        control_dt_s=0.02,
-        action_clip=20.0,
-    )
 
 
 @pytest.fixture
