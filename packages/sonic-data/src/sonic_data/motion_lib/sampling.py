@@ -62,6 +62,7 @@ class AdaptiveSampler:
         )
         self.episodes = torch.full_like(self.failures, cfg.init_num_failures)
         self.bin_probs = torch.empty_like(self.failures)
+        self._layout: tuple[Tensor, Tensor, Tensor] | None = None
         self._compute_probs()
 
     @property
@@ -130,6 +131,21 @@ class AdaptiveSampler:
         out = torch.zeros(len(self.lengths), dtype=torch.float64, device=self.device)
         return out.index_add_(0, self.bin_clip, self.bin_probs)
 
+    def _slot_bins(self, slot_clip_ids: Tensor) -> tuple[Tensor, Tensor]:
+        """``(slot_of, bins)``, each ``(Σ bins of the slots,)``: every resident bin and its slot.
+
+        The layout is fixed for a resident set, so it is built once per ``slot_clip_ids`` tensor (a
+        redraw builds a new one) instead of on every reset: the build syncs with the host twice.
+        """
+        if self._layout is not None and self._layout[0] is slot_clip_ids:
+            return self._layout[1], self._layout[2]
+        nb = self.num_bins_per_clip[slot_clip_ids]
+        slot_of = torch.repeat_interleave(torch.arange(len(slot_clip_ids), device=self.device), nb)
+        local = torch.arange(int(nb.sum()), device=self.device) - (torch.cumsum(nb, 0) - nb)[slot_of]
+        bins = self.bin_offsets[slot_clip_ids][slot_of] + local
+        self._layout = (slot_clip_ids, slot_of, bins)
+        return slot_of, bins
+
     def sample_starts(
         self, slot_clip_ids: Tensor, num: int, generator: torch.Generator
     ) -> tuple[Tensor, Tensor]:
@@ -150,10 +166,7 @@ class AdaptiveSampler:
             u = torch.rand(num, generator=generator, device=self.device, dtype=torch.float64)
             frames = (u * lengths[slots]).long().clamp_max(lengths[slots] - 1)
             return slots, frames
-        nb = self.num_bins_per_clip[slot_clip_ids]
-        slot_of = torch.repeat_interleave(torch.arange(len(slot_clip_ids), device=self.device), nb)
-        local = torch.arange(int(nb.sum()), device=self.device) - (torch.cumsum(nb, 0) - nb)[slot_of]
-        bins = self.bin_offsets[slot_clip_ids][slot_of] + local
+        slot_of, bins = self._slot_bins(slot_clip_ids)
         pick = torch.multinomial(self.bin_probs[bins].float(), num, replacement=True, generator=generator)
         chosen = bins[pick]
         u = torch.rand(num, generator=generator, device=self.device, dtype=torch.float64)

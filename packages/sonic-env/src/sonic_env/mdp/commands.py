@@ -81,7 +81,9 @@ def relative_reference(
     return pos, quat_mul(q, ref_quat)
 
 
-def points_local(body_pos: Tensor, body_quat: Tensor, body_ids: Sequence[int], offsets: Tensor) -> Tensor:
+def points_local(
+    body_pos: Tensor, body_quat: Tensor, body_ids: Sequence[int] | Tensor, offsets: Tensor
+) -> Tensor:
     """Points ``p_b + q_b ⊗ offset`` relative to the pelvis (body 0), in the pelvis frame.
 
     Args:
@@ -127,6 +129,9 @@ class MotionCommand(CommandTerm):
             raise ValueError(f"motion command: tracked bodies {missing} are not bodies of the robot")
         self.robot_body_ids = [names.index(b) for b in TRACKED_BODY_NAMES]
         self.reward_point_ids = [TRACKED_BODY_NAMES.index(b) for b in self.config.reward_point_body]
+        # Device copies of the index lists: indexing with a list uploads it on every call.
+        self._robot_body_index = torch.tensor(self.robot_body_ids, dtype=torch.long, device=self.device)
+        self._reward_point_index = torch.tensor(self.reward_point_ids, dtype=torch.long, device=self.device)
         self.reward_point_offsets = torch.tensor(self.config.reward_point_body_offset, device=self.device)
         self.g1_skip = round(self.config.dt_future_ref_frames * REFERENCE_FPS)
         self.human_skip = round(self.config.smpl_dt_future_ref_frames * REFERENCE_FPS)
@@ -256,35 +261,35 @@ class MotionCommand(CommandTerm):
     @property
     def robot_body_pos_w(self) -> Tensor:
         """``(N, 14, 3)`` robot tracked bodies (link frames)."""
-        return self.robot.data.body_link_pos_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_link_pos_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_quat_w(self) -> Tensor:
         """``(N, 14, 4)`` wxyz (Isaac Lab 3.0 stores xyzw; converted here)."""
-        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self.robot_body_ids])  # pyright: ignore[reportAttributeAccessIssue]
+        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self._robot_body_index])  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_lin_vel_w(self) -> Tensor:
         """``(N, 14, 3)`` (Isaac Lab ``body_lin_vel_w``, the CoM velocity, as SONIC reads it)."""
-        return self.robot.data.body_lin_vel_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_lin_vel_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_ang_vel_w(self) -> Tensor:
         """``(N, 14, 3)``."""
-        return self.robot.data.body_ang_vel_w.torch[:, self.robot_body_ids]  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_ang_vel_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def ref_reward_points_local(self) -> Tensor:
         """``(N, P, 3)`` reward points of the reference, relative to its pelvis, in its pelvis frame."""
         return points_local(
-            self.ref_body_pos_w, self.ref_body_quat_w, self.reward_point_ids, self.reward_point_offsets
+            self.ref_body_pos_w, self.ref_body_quat_w, self._reward_point_index, self.reward_point_offsets
         )
 
     @property
     def robot_reward_points_local(self) -> Tensor:
         """``(N, P, 3)`` the same points on the robot."""
         return points_local(
-            self.robot_body_pos_w, self.robot_body_quat_w, self.reward_point_ids, self.reward_point_offsets
+            self.robot_body_pos_w, self.robot_body_quat_w, self._reward_point_index, self.reward_point_offsets
         )
 
     # ------------------------------------------------------------------ Isaac Lab hooks

@@ -12,8 +12,9 @@ The adapters ``term(env, ...)`` read the motion command (``env.command_manager.g
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -32,6 +33,27 @@ GRAVITY_DIR_W = (0.0, 0.0, -1.0)
 
 
 # ----------------------------------------------------------------------------------------- pure math
+@functools.cache
+def _cached_tensor(values: tuple[Any, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    return torch.tensor(values, dtype=dtype, device=device)
+
+
+def _constant(values: tuple[float, ...], dtype: torch.dtype, device: torch.device | str) -> Tensor:
+    """A small constant tensor, built once per (values, dtype, device); callers must not modify it."""
+    return _cached_tensor(values, dtype, torch.device(device))
+
+
+def index_tensor(ids: Sequence[int] | Tensor, device: torch.device | str) -> Tensor:
+    """``ids`` as an int64 tensor on ``device``; lists are uploaded once, not on every step.
+
+    The terms get their joint / body indices as config lists; indexing with a list copies it to
+    the device on each call (one host-to-device transfer per term per step on CUDA).
+    """
+    if isinstance(ids, Tensor):
+        return ids.to(device=device, dtype=torch.long)
+    return _cached_tensor(tuple(int(i) for i in ids), torch.long, torch.device(device))
+
+
 def relative_ori_6d(robot_quat: Tensor, target_quat: Tensor) -> Tensor:
     """6D of ``q_robot⁻¹ · q_target``.
 
@@ -71,7 +93,7 @@ def multi_future_command(joint_pos: Tensor, joint_vel: Tensor, joint_ids: Sequen
     Returns:
         ``(N, 2·F·K)``; viewing it as ``(F, 2K)`` gives SONIC's ``_nonflat`` rows (row r ≠ frame r).
     """
-    ids = torch.as_tensor(joint_ids, dtype=torch.long, device=joint_pos.device)
+    ids = index_tensor(joint_ids, joint_pos.device)
     return torch.cat((joint_pos[..., ids].flatten(1), joint_vel[..., ids].flatten(1)), dim=-1)
 
 
@@ -91,15 +113,13 @@ def human_joints_local(joints: Tensor, root_quat: Tensor) -> Tensor:
 
 def gravity_direction(root_quat: Tensor) -> Tensor:
     """``q⁻¹ ⊗ (0, 0, −1)``, ``(N, 3)``: gravity in the pelvis frame."""
-    g = torch.tensor(GRAVITY_DIR_W, dtype=root_quat.dtype, device=root_quat.device).expand(
-        root_quat.shape[0], 3
-    )
+    g = _constant(GRAVITY_DIR_W, root_quat.dtype, root_quat.device).expand(root_quat.shape[0], 3)
     return quat_apply_inverse(root_quat, g)
 
 
 def select_joints(values: Tensor, joint_ids: Sequence[int] | Tensor) -> Tensor:
     """``values[..., joint_ids]``: a canonical-order joint tensor in a term's order."""
-    return values[..., torch.as_tensor(joint_ids, dtype=torch.long, device=values.device)]
+    return values[..., index_tensor(joint_ids, values.device)]
 
 
 # ----------------------------------------------------------------------------------------- adapters
@@ -200,10 +220,10 @@ def body_pos_b(env: ManagerBasedEnv, body_ids: list[int]) -> Tensor:
     """``(N, B·3)``: robot tracked bodies (indices into the command's tracked bodies) in the pelvis frame."""
     cmd = _cmd(env)
     pos, quat = cmd.robot_body_pos_w, cmd.robot_body_quat_w
-    return point_in_frame(pos[:, 0], quat[:, 0], pos[:, body_ids]).flatten(1)
+    return point_in_frame(pos[:, 0], quat[:, 0], pos[:, index_tensor(body_ids, pos.device)]).flatten(1)
 
 
 def body_ori_b(env: ManagerBasedEnv, body_ids: list[int]) -> Tensor:
     """``(N, B·6)``: robot tracked-body orientations relative to the pelvis, 6D."""
     quat = _cmd(env).robot_body_quat_w
-    return bodies_ori_6d(quat[:, 0], quat[:, body_ids])
+    return bodies_ori_6d(quat[:, 0], quat[:, index_tensor(body_ids, quat.device)])

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from sonic_data import g1
 from sonic_data.rotations import quat_error_angle
+from sonic_env.mdp.observations import index_tensor
 from sonic_env.mdp.rewards import ANCHOR, MOTION_COMMAND, tracking_state
 from sonic_env.mdp_config import HeightTerminationConfig, TerminationsConfig
 
@@ -146,9 +147,8 @@ def exceeded_body_height(
     """Height error of any of the tracked bodies ``body_ids`` against the relative reference."""
     s = tracking_state(env, command_name)
     limit = height_threshold(s.running_ref_root_height, threshold, adaptive_threshold, adaptive_below_height)
-    return any_height_exceeded(
-        s.body_pos_relative_w[:, body_ids, 2], s.robot_body_pos_w[:, body_ids, 2], limit
-    )
+    ids = index_tensor(body_ids, limit.device)
+    return any_height_exceeded(s.body_pos_relative_w[:, ids, 2], s.robot_body_pos_w[:, ids, 2], limit)
 
 
 def exceeded_body_pos(
@@ -156,9 +156,8 @@ def exceeded_body_pos(
 ) -> Tensor:
     """3-D position error of any of the tracked bodies ``body_ids`` against the relative reference."""
     s = tracking_state(env, command_name)
-    return any_position_exceeded(
-        s.body_pos_relative_w[:, body_ids], s.robot_body_pos_w[:, body_ids], threshold
-    )
+    ids = index_tensor(body_ids, s.body_pos_relative_w.device)
+    return any_position_exceeded(s.body_pos_relative_w[:, ids], s.robot_body_pos_w[:, ids], threshold)
 
 
 def tracking_time_out(env: ManagerBasedRLEnv, command_name: str = MOTION_COMMAND) -> Tensor:
