@@ -108,6 +108,23 @@ def test_duplicate_slots_share_their_clip_bins() -> None:
     assert chisquare(counts, [10_000, 10_000, 10_000]).pvalue > 1e-3
 
 
+def test_new_resident_set_gets_its_own_bin_layout() -> None:
+    """The per-resident-set bin layout is rebuilt for a new slot tensor (a redraw), not reused.
+
+    Reference: a fresh sampler, which has never seen the first resident set, draws the same starts.
+    """
+    used = _sampler([30, 50, 20], pre_failure_sample_window=1)
+    gen = torch.Generator().manual_seed(3)
+    used.sample_starts(torch.tensor([0, 1]), 100, gen)
+    second = torch.tensor([2, 2, 1])
+    state = gen.get_state()
+    slots, frames = used.sample_starts(second, 5000, gen)
+    fresh = _sampler([30, 50, 20], pre_failure_sample_window=1)
+    ref_slots, ref_frames = fresh.sample_starts(second.clone(), 5000, torch.Generator().set_state(state))
+    assert torch.equal(slots, ref_slots) and torch.equal(frames, ref_frames)
+    assert slots.max() == 2 and (frames < torch.tensor([20, 20, 50])[slots]).all()
+
+
 def test_state_dict_round_trip_and_mismatch() -> None:
     """Counts survive a round trip; counts of another library are refused."""
     s = _sampler([20, 30])
