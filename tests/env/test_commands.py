@@ -19,7 +19,7 @@ from sonic_data.rotations import quat_error_angle
 from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
 from sonic_env.env_cfg import build_env_cfg
-from sonic_env.mdp.commands import relative_reference
+from sonic_env.mdp.commands import MotionCommand, MotionCommandCfg, relative_reference
 from sonic_env.mdp.observations import human_joints_local
 
 NUM_ENVS = 4
@@ -228,3 +228,10 @@ def test_reference_windows_use_sonics_spacing_and_joint_orders(env: SonicEnv) ->
     joints = human.smpl.joints.reshape(NUM_ENVS, 10, 24, 3)
     local = human_joints_local(joints, human.smpl.root_quat.reshape(NUM_ENVS, 10, 4))
     assert (obs.tokenizer["smpl_joints_multi_future_local_nonflat"] - local).abs().max() <= 0.05 + 1e-6
+
+
+def test_timer_resampling_is_refused() -> None:
+    """The command resamples only on reset: a finite Isaac Lab resampling period is a config error."""
+    cfg = MotionCommandCfg(motion={}, resampling_time_range=(5.0, 5.0))
+    with pytest.raises(ValueError, match="resampling_time_range"):
+        MotionCommand(cfg, env=None)  # pyright: ignore[reportArgumentType]

@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 REFERENCE_FPS = 50
 """Frames per second of the resampled reference: one frame per control step."""
 
+NEVER_S = 1.0e9
+"""Isaac Lab's resampling period of the motion command (s): never; it resamples only on reset."""
+
 
 # ----------------------------------------------------------------------------------------- pure math
 def relative_reference(
@@ -106,6 +109,11 @@ class MotionCommand(CommandTerm):
     cfg: MotionCommandCfg
 
     def __init__(self, cfg: MotionCommandCfg, env: ManagerBasedRLEnv) -> None:
+        if min(cfg.resampling_time_range) < NEVER_S:
+            raise ValueError(
+                f"MotionCommandCfg.resampling_time_range must stay ({NEVER_S}, {NEVER_S}): the motion command "
+                f"resamples only on reset, got {cfg.resampling_time_range}"
+            )
         super().__init__(cfg, env)
         self.config = MotionCommandConfig.model_validate(cfg.motion)
         self.robot: Articulation = env.scene["robot"]
@@ -361,6 +369,17 @@ class MotionCommand(CommandTerm):
         self.running_ref_root_height[ids] = ref.root_pos_w[:, 2]
         self._update_relative()
 
+    def compute(self, dt: float) -> None:
+        """Advance every env's frame (Isaac Lab's ``CommandTerm.compute`` without its resampling timer).
+
+        Episodes end by termination or time-out, never on a timer (``resampling_time_range`` is
+        ``(1e9, 1e9)``), so the base class's per-step ``(time_left <= 0).nonzero()`` (a host sync on
+        CUDA) would never select an env and is skipped.
+        """
+        del dt
+        self._update_metrics()
+        self._update_command()
+
     def _update_command(self) -> None:
         self.frames.copy_(torch.minimum(self.frames + 1, self.clip_lengths - 1))
         self._cache.clear()
@@ -440,7 +459,7 @@ class MotionCommandCfg(CommandTermCfg):
     """Configuration of :class:`MotionCommand`; built by :func:`sonic_env.env_cfg.commands_cfg`."""
 
     class_type: type = MotionCommand
-    resampling_time_range: tuple[float, float] = (1.0e9, 1.0e9)
+    resampling_time_range: tuple[float, float] = (NEVER_S, NEVER_S)
     """Never resample on a timer: episodes end by termination (the clip end is a time-out)."""
 
     motion: dict = MISSING  # pyright: ignore[reportAssignmentType]
