@@ -173,8 +173,20 @@ def matrix_to_quat(m: Tensor) -> Tensor:
 
 
 def quat_to_6d(q: Tensor) -> Tensor:
-    """First two columns of ``R(q)`` flattened row-major: ``[R00, R01, R10, R11, R20, R21]``."""
-    return quat_to_matrix(q)[..., :, :2].reshape(*q.shape[:-1], 6)
+    """First two columns of ``R(q)`` flattened row-major: ``[R00, R01, R10, R11, R20, R21]``.
+
+    The six entries are computed directly (the formulas of :func:`quat_to_matrix`, bit-identical)
+    rather than building all nine: observation terms call this every step.
+    """
+    w, x, y, z = q.unbind(-1)
+    return torch.stack(
+        (
+            1 - 2 * (y * y + z * z), 2 * (x * y - w * z),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z),
+            2 * (x * z - w * y), 2 * (y * z + w * x),
+        ),
+        dim=-1,
+    )  # fmt: skip
 
 
 def quat_from_two_columns(six: Tensor) -> Tensor:
