@@ -13,7 +13,8 @@ W&B is optional (the ``sonic-train[wandb]`` extra). ``wandb.init`` reads ``WANDB
 without the package fails on **every** rank with :class:`WandbUnavailableError` (so no rank waits in a
 collective for a rank 0 that died). Ranks other than 0 create no files and print nothing.
 
-:func:`read_scalars` reads the event files back (tests, and the curves script).
+:func:`read_scalars` reads the event files back (tests, and the curves script); :func:`read_scalars_timed`
+also returns each event's wall time (curves against time).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "format_duration",
     "iteration_scalars",
     "read_scalars",
+    "read_scalars_timed",
 ]
 
 Scalar = float | int | Tensor
@@ -281,6 +283,18 @@ class TrainLogger:
         self.close()
 
 
+def _accumulator(log_dir: str | Path, caller: str) -> Any:
+    """A loaded TensorBoard ``EventAccumulator`` over ``log_dir`` (every scalar kept)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log_dir = Path(log_dir)
+    if not any(log_dir.glob("events.out.tfevents.*")):
+        raise FileNotFoundError(f"{caller}: no TensorBoard event files in {log_dir}")
+    acc = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return acc
+
+
 def read_scalars(log_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     """All scalars in the TensorBoard event files of ``log_dir``: name -> [(step, value), ...] by step.
 
@@ -290,14 +304,26 @@ def read_scalars(log_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     Raises:
         FileNotFoundError: ``log_dir`` holds no event file.
     """
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    log_dir = Path(log_dir)
-    if not any(log_dir.glob("events.out.tfevents.*")):
-        raise FileNotFoundError(f"read_scalars: no TensorBoard event files in {log_dir}")
-    acc = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
-    acc.Reload()
+    acc = _accumulator(log_dir, "read_scalars")
     return {
         tag: sorted(((e.step, float(e.value)) for e in acc.Scalars(tag)), key=lambda x: x[0])
+        for tag in acc.Tags()["scalars"]
+    }
+
+
+def read_scalars_timed(log_dir: str | Path) -> dict[str, list[tuple[int, float, float]]]:
+    """As :func:`read_scalars`, with each event's wall time: name -> [(step, wall_time_s, value), ...] by step.
+
+    ``wall_time_s`` is the Unix time at which the writer recorded the event (what TensorBoard's "relative"
+    axis subtracts its first event from), so runs of different speed can be compared at equal wall clock.
+
+    Raises:
+        FileNotFoundError: ``log_dir`` holds no event file.
+    """
+    acc = _accumulator(log_dir, "read_scalars_timed")
+    return {
+        tag: sorted(
+            ((e.step, float(e.wall_time), float(e.value)) for e in acc.Scalars(tag)), key=lambda x: x[0]
+        )
         for tag in acc.Tags()["scalars"]
     }
