@@ -90,5 +90,18 @@ def test_small_presets_keep_sonic_layout():
     assert preset("small").contract == preset("sonic_release").contract
     assert preset("small_bones_seed").contract == preset("sonic_bones_seed").contract
     assert preset("small").model.latent_dim == 64
-    with pytest.raises(KeyError, match="valid: \\['small'"):
+    with pytest.raises(KeyError, match="valid: \\['single_gpu', 'small'"):
         preset("tiny")
+
+
+def test_single_gpu_preset_keeps_sonic_layout():
+    """single_gpu: SONIC's release contract and token, the widths its docstring names, ≈8.1M parameters."""
+    p = preset("single_gpu")
+    assert p.contract == preset("sonic_release").contract
+    assert p.model.latent_dim == preset("sonic_release").model.latent_dim == 64
+    policy = UniversalTokenPolicy(p.model, p.contract)
+    counts = policy.parameter_counts()
+    # hand count of the g1_dyn MLP: 994 -> 1024 -> 512 -> 256 -> 29 (weights + biases)
+    g1_dyn = 994 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 * 29 + 29
+    assert counts["decoder/g1_dyn"] == g1_dyn
+    assert 7.9e6 < counts["total"] < 8.3e6

@@ -105,3 +105,28 @@ def test_invalid_configs_name_the_problem(change: dict[str, object], message: st
     data = exp_preset("small").model_dump() | change
     with pytest.raises(ValidationError, match=message):
         ExperimentConfig.model_validate(data)
+
+
+def test_single_gpu_preset_changes_only_what_it_documents() -> None:
+    """single_gpu = sonic_release's env and contract + its model preset, SINGLE_GPU_ALGO and tf32."""
+    from sonic_model import preset as model_preset
+    from sonic_train.config import SINGLE_GPU_ALGO
+
+    single, release = exp_preset("single_gpu"), exp_preset("sonic_release")
+    assert single.manager_env.model_dump(exclude={"contract"}) == release.manager_env.model_dump(
+        exclude={"contract"}
+    )
+    assert single.manager_env.contract == "sonic_release"
+    assert single.model == model_preset("single_gpu").model.model_copy(
+        update={"init_std": 1.0, "std_max": 2.0}
+    )
+    algo, base = single.algo.config.model_dump(), release.algo.config.model_dump()
+    changed = {k for k in algo if algo[k] != base[k]}
+    assert changed == set(SINGLE_GPU_ALGO)
+    assert all(algo[k] == v for k, v in SINGLE_GPU_ALGO.items())
+    assert single.tf32 and not release.tf32 and not single.bf16
+    assert exp_preset("manager/universal_token/all_modes/single_gpu").experiment_name.endswith(
+        "single_gpu_test"
+    )
+    with pytest.raises(ValidationError, match="max_train_time_s"):
+        ExperimentConfig.model_validate(release.model_dump() | {"max_train_time_s": 0})

@@ -107,6 +107,15 @@ def test_tensorboard_has_sonic_metric_names_every_iteration(run: Run) -> None:
     assert any(n.startswith("Episode_Reward/tracking_") for n in scalars)
     assert any(n.startswith("Episode_Termination/") for n in scalars)
     assert all(v > 0 for _, v in scalars["throughput/fps"])
+    # the collect/learn split is measured inside the iteration time (the rest: adaptive sampling, sync checks)
+    split = zip(
+        scalars["throughput/collect_s"],
+        scalars["throughput/learn_s"],
+        scalars["throughput/iteration_time_s"],
+        strict=True,
+    )
+    assert all(c > 0 and lr > 0 and c + lr <= t for (_, c), (_, lr), (_, t) in split)
+    assert "memory/peak_gpu_gib" not in scalars  # CPU run
 
 
 def test_last_checkpoint_holds_the_training_state(run: Run) -> None:

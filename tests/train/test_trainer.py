@@ -17,7 +17,7 @@ from sonic_train.config import exp_preset
 from sonic_train.dist import DistContext
 from sonic_train.learner import Learner
 from sonic_train.metrics import RolloutMetrics
-from sonic_train.trainer import codebook_usage
+from sonic_train.trainer import Trainer, codebook_usage
 
 STEPS, ENVS = 3, 4
 
@@ -170,3 +170,46 @@ def test_codebook_usage_only_for_active_encoders() -> None:
     usage = codebook_usage(policy, obs["tokenizer"])
     assert set(usage) == {"g1", "teleop"}
     assert all(0 < float(u.per_dim_usage.max()) <= 1 for u in usage.values())
+
+
+def test_bf16_autocasts_the_learning_forward_only() -> None:
+    """bf16=True: evaluate's matmuls run in bf16 (its mean comes out bf16), the step stays finite and fp32."""
+    policy = _policy()
+    storage = _rollout(policy)
+    learner = Learner(policy, _ppo(), DistContext(), bf16=True)
+    learner.compute_returns(storage, torch.zeros(ENVS, policy.contract.critic_width))
+    dtypes: list[torch.dtype] = []
+    evaluate = policy.evaluate
+
+    def spy(*args: object, **kwargs: object):  # noqa: ANN202
+        out = evaluate(*args, **kwargs)  # pyright: ignore[reportArgumentType]
+        dtypes.append(out.mean.dtype)
+        return out
+
+    policy.evaluate = spy  # pyright: ignore[reportAttributeAccessIssue]
+    stats = learner.update(storage)
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    assert stats.skipped_steps == 0 and torch.isfinite(stats.surrogate)
+    assert all(p.dtype == torch.float32 for p in policy.parameters())
+    learner32 = Learner(_policy(), _ppo(), DistContext())
+    assert not learner32.bf16
+
+
+def test_max_train_time_ends_the_loop_and_saves_last() -> None:
+    """max_train_time_s: the loop stops at the first iteration ending past the budget and writes last.pt."""
+    trainer = Trainer.__new__(Trainer)  # the loop alone; collect/learn/... are test doubles
+    trainer.config = exp_preset("small").model_copy(update={"max_train_time_s": 0.05})
+    trainer.ppo = trainer.config.algo.config
+    trainer.ctx, trainer.device, trainer.console = DistContext(), "cpu", None
+    trainer.iteration = trainer.start_iteration = 0
+    saves: list[bool] = []
+    trainer.collect = lambda: time.sleep(0.02)  # type: ignore[method-assign]
+    trainer.learn = lambda: None  # type: ignore[method-assign,assignment]
+    trainer.after_iteration = lambda: None  # type: ignore[method-assign]
+    trainer.log = lambda stats, seconds: None  # type: ignore[method-assign]
+    trainer.maybe_save = lambda final=False: saves.append(final)  # type: ignore[method-assign]
+    done = trainer.train()
+    assert 3 <= done <= 4 < trainer.ppo.num_learning_iterations  # 3 x 20 ms >= 50 ms
+    assert saves[-1] is True and trainer._phase_s[0] >= 0.02
+    trainer.config = trainer.config.model_copy(update={"max_train_time_s": None})
+    assert trainer.train(until=done + 2) == done + 2  # no budget: runs to `until`

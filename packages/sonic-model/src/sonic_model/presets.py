@@ -3,6 +3,8 @@
 * ``sonic_release``: SONIC's released model (g1, teleop, smpl encoders), ≈37.4M parameters.
 * ``sonic_bones_seed``: adds the soma encoder and the ``g1_soma_latent`` loss; 4096-wide ``g1_dyn`` and
   critic (SONIC_REFERENCE §1.2).
+* ``single_gpu``: ``sonic_release``'s contract and token with ≈4.6× fewer parameters, so that one GPU learns
+  the sample motions in minutes (issue 16's recipe; sizes chosen for speed, see :func:`single_gpu`).
 * ``small`` / ``small_bones_seed``: the same contracts, token size (2 x 32, FSQ [32] * 32) and layout
   with narrow hidden layers, for CPU tests and demos; their exports keep SONIC's file widths.
 """
@@ -22,6 +24,12 @@ _SMALL = {
     "g1_dyn_hidden": (64, 64),
     "g1_kin_hidden": (64,),
     "critic_hidden": (64, 64),
+}
+_SINGLE_GPU = {
+    "encoder_hidden": (1024, 512),
+    "g1_dyn_hidden": (1024, 512, 256),
+    "g1_kin_hidden": (512, 512),
+    "critic_hidden": (1024, 512, 256),
 }
 _BONES_SEED_ENCODERS = ("g1", "teleop", "smpl", "soma")
 
@@ -51,6 +59,17 @@ def sonic_bones_seed() -> Preset:
     return Preset("sonic_bones_seed", model, sonic_bones_seed_contract())
 
 
+def single_gpu() -> Preset:
+    """``sonic_release``'s contract, token (2 x 32, FSQ [32] * 32) and aux losses with narrower, shallower layers.
+
+    Encoders 2048-1024-512-512 -> 1024-512, action decoder 2048-2048-1024-1024-512-512 -> 1024-512-256,
+    kinematic decoder -> 512-512, critic -> 1024-512-256 (≈8.1M parameters instead of 37.4M): a PPO
+    iteration's learning phase is then a small share of the rollout's time on one GPU, and the exported ONNX
+    files keep SONIC's input and output widths.
+    """
+    return Preset("single_gpu", ModelConfig(**_SINGLE_GPU), sonic_release_contract())
+
+
 def small() -> Preset:
     """``sonic_release``'s layout with narrow layers (CPU)."""
     return Preset("small", ModelConfig(**_SMALL), sonic_release_contract())
@@ -65,6 +84,7 @@ def small_bones_seed() -> Preset:
 PRESETS: dict[str, Callable[[], Preset]] = {
     "sonic_release": sonic_release,
     "sonic_bones_seed": sonic_bones_seed,
+    "single_gpu": single_gpu,
     "small": small,
     "small_bones_seed": small_bones_seed,
 }

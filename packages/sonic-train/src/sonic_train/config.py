@@ -20,6 +20,8 @@ Presets (SONIC_REFERENCE §1.1, §1.2), selected with ``+exp=<name>`` or SONIC's
 * ``sonic_release``: g1/teleop/smpl encoders, SONIC's sizes and exp values;
 * ``sonic_bones_seed``: + soma encoder and ``g1_soma_latent``, 4096-wide decoder and critic,
   ``smpl_motion_file: dummy`` (a SONIC quirk kept; the guide overrides it), the soma motion file;
+* ``single_gpu``: ``sonic_release``'s env and observation/ONNX layout with an 8.1M-parameter network and
+  rsl_rl-style PPO settings, to learn the sample motions on one GPU in minutes (:func:`single_gpu`);
 * ``small``: ``sonic_release``'s layout with narrow layers and 8 envs, for CPU tests and the demo.
 
 Until the terrain issue (14) lands every preset runs on the flat ground plane; SONIC's presets use
@@ -169,6 +171,22 @@ class ExperimentConfig(BaseModel):
         description="Every N iterations check that parameters, buffers, normaliser and std agree on all ranks "
         "(0 = off).",
     )
+    max_train_time_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop after this many seconds of training (wall clock from the first iteration; decided on "
+        "rank 0 for all ranks) even if num_learning_iterations is not reached; last.pt is written. None: no limit.",
+    )
+    tf32: bool = Field(
+        default=False,
+        description="Allow TF32 matmuls and convolutions on CUDA (rollout and learning). Off in SONIC's presets "
+        "(fp32, as SONIC); on in single_gpu.",
+    )
+    bf16: bool = Field(
+        default=False,
+        description="bf16 autocast for the learning phase's forward passes (the rollout stays fp32). Opt-in: "
+        "not yet shown not to hurt learning.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -299,6 +317,42 @@ def sonic_bones_seed(exp: str = EXP_PATH_PREFIX + "sonic_bones_seed") -> Experim
     return _experiment(exp, "sonic_bones_seed", "sonic_bones_seed", motion)
 
 
+SINGLE_GPU_ALGO: dict[str, Any] = {
+    "num_learning_iterations": 3000,
+    "init_noise_std": 1.0,
+    "std_clamp_max": 2.0,
+    "actor_learning_rate": 1e-3,
+    "adaptive_lr_max": 1e-2,
+    "entropy_coef": 0.005,
+    "max_grad_norm": 1.0,
+}
+"""How ``single_gpu``'s PPO differs from ``sonic_release``'s, and why (the rest is SONIC's: 24 steps, 5 epochs x
+4 minibatches, gamma 0.99, lambda 0.95, clip 0.2, adaptive KL with desired_kl 0.01).
+
+SONIC's values suit a long many-GPU run that starts almost deterministic: action std 0.05 and lr 2e-5
+(adaptive, at most 2e-4) with gradients clipped at 0.1 explore and move slowly. For minutes on one GPU
+the preset takes the values of rsl_rl's PPO as Isaac Lab's and BeyondMimic's G1 tracking tasks use them
+(the same action scale, 0.25 x effort / kp): initial std 1.0 (clamped at 2.0 instead of 0.5), lr 1e-3
+adapted within [1e-5, 1e-2], entropy 0.005, gradient clip 1.0."""
+
+
+def single_gpu(exp: str = "single_gpu") -> ExperimentConfig:
+    """``sonic_release``'s env and layout, an 8.1M-parameter network, rsl_rl-style PPO and TF32: one GPU, minutes.
+
+    Changes from ``sonic_release``, each for speed of learning on one GPU (examples/train_single_gpu.md):
+    the ``single_gpu`` model preset (narrower, shallower layers; same contract, token and aux losses),
+    :data:`SINGLE_GPU_ALGO`, and ``tf32=True``. Observations, rewards, terminations, events, encoder
+    sampling and the ONNX layout are SONIC's.
+    """
+    motion = _motion(
+        encoders=("g1", "teleop", "smpl"),
+        smpl_motion_file=SONIC_RELEASE_SMPL_FILE,
+        soma_motion_file=None,
+        augment_prefixes=SONIC_RELEASE_AUGMENT_PREFIXES,
+    )
+    return _experiment(exp, "single_gpu", "sonic_release", motion, algo_config=SINGLE_GPU_ALGO, tf32=True)
+
+
 def small(exp: str = "small") -> ExperimentConfig:
     """``sonic_release``'s layout and env with narrow layers, 8 envs and 100 iterations (CPU tests, demo)."""
     motion = _motion(
@@ -314,6 +368,7 @@ def small(exp: str = "small") -> ExperimentConfig:
 EXP_PRESETS: dict[str, Callable[[str], ExperimentConfig]] = {
     "sonic_release": sonic_release,
     "sonic_bones_seed": sonic_bones_seed,
+    "single_gpu": single_gpu,
     "small": small,
 }
 """Experiment presets by name."""

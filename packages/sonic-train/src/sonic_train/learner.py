@@ -79,13 +79,22 @@ class Learner:
         ppo: ``algo.config``.
         ctx: this process's place in the data-parallel run (collectives are identities on one process).
         seed: seeds the minibatch shuffler (a CPU ``torch.Generator``, saved in checkpoints).
+        bf16: run ``policy.evaluate`` under bf16 autocast on the policy's device (matmuls in bf16, losses and
+            the optimiser step in fp32). Opt-in (``ExperimentConfig.bf16``).
 
     Attributes:
         sync_gradients: all-reduce gradients before each step (True). Only a test's negative control turns
             it off, to show that ``check_rank_sync`` notices diverging ranks.
     """
 
-    def __init__(self, policy: UniversalTokenPolicy, ppo: PPOConfig, ctx: DistContext, seed: int = 0) -> None:
+    def __init__(
+        self,
+        policy: UniversalTokenPolicy,
+        ppo: PPOConfig,
+        ctx: DistContext,
+        seed: int = 0,
+        bf16: bool = False,
+    ) -> None:
         if policy.critic is None:
             raise ValueError("Learner: the policy needs its critic (build it with with_critic=True)")
         self.policy = policy
@@ -108,6 +117,8 @@ class Learner:
         self.generator = torch.Generator()
         self.generator.manual_seed(seed)
         self.sync_gradients = True
+        self.bf16 = bf16
+        self.device_type = next(policy.parameters()).device.type
 
     @property
     def lr(self) -> float:
@@ -165,7 +176,8 @@ class Learner:
             obs = batch.observations
             terms = obs["tokenizer"]
             assert isinstance(terms, dict)
-            out = policy.evaluate(terms, terms[ENCODER_MASK], obs["policy"], batch.actions, obs["critic"])  # pyright: ignore[reportArgumentType]
+            with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
+                out = policy.evaluate(terms, terms[ENCODER_MASK], obs["policy"], batch.actions, obs["critic"])  # pyright: ignore[reportArgumentType]
             assert out.value is not None
             with torch.no_grad():
                 kl = gaussian_kl(batch.old_action_mean, batch.old_action_std, out.mean, out.std).mean()

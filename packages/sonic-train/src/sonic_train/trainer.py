@@ -16,6 +16,12 @@ An iteration (SONIC_REFERENCE §9.2, §6.2, §6.3):
    all ranks while the rollouts differ (``rank_sync.jsonl`` in the run folder);
 6. logging on rank 0 (TensorBoard, W&B, one console line) and checkpoints: ``model_step_XXXXXX.pt`` every
    ``save_interval``, ``last.pt`` every ``last_interval`` and at the end.
+
+Speed settings (``ExperimentConfig``): ``tf32`` allows TF32 matmuls for the whole process, ``bf16`` autocasts
+the learning phase's forward passes; ``max_train_time_s`` ends training after a wall-clock budget (rank 0
+decides, every rank stops at the same iteration). Each iteration logs ``throughput/collect_s`` and
+``throughput/learn_s`` (split by one device synchronisation, measured on rank 0) and, on CUDA,
+``memory/peak_gpu_gib`` (the largest peak allocation over ranks).
 """
 
 from __future__ import annotations
@@ -139,6 +145,9 @@ class Trainer:
         self.ppo = config.algo.config
         self.device = resolve_device(config.device, ctx)
         self.seed = config.seed + ctx.rank
+        if config.tf32:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         contract = contract_for(config)
         if config.checkpoint is not None and start is None:
             start = read_start_checkpoint(config.checkpoint, preset=config.manager_env.contract)
@@ -157,7 +166,7 @@ class Trainer:
             for tensor in self.policy.state_dict().values():
                 ctx.broadcast(tensor)
         seed_everything(self.seed)
-        self.learner = Learner(self.policy, self.ppo, ctx, seed=self.seed)
+        self.learner = Learner(self.policy, self.ppo, ctx, seed=self.seed, bf16=config.bf16)
         self.iteration = 0
         if config.resume and start is not None and start.training is not None:
             restore_learner(self.learner, start.training, start.path)
@@ -198,6 +207,7 @@ class Trainer:
             self.device,
         )
         self._last_saved = -1
+        self._phase_s = (0.0, 0.0)
         if self.console is not None:
             mode = "resume" if config.resume else ("finetune" if start is not None else "new run")
             source = f" from {start.path}" if start is not None else ""
@@ -293,9 +303,17 @@ class Trainer:
             assert_ranks_identical(report[name], f"{name} after iteration {self.iteration}")
         return digests
 
+    def _peak_gpu_gib(self) -> float | None:
+        """The largest peak CUDA allocation over ranks, GiB (collective; None off CUDA)."""
+        if not self.device.startswith("cuda"):
+            return None
+        peak = torch.tensor([torch.cuda.max_memory_allocated(self.device) / 2**30], device=self.device)
+        return float(self.ctx.all_gather(peak).max())
+
     def log(self, stats: UpdateStats, seconds: float) -> None:
         """Reduce this iteration's statistics over ranks and log them on rank 0."""
         means = self.metrics.reduce(self.ctx)
+        peak_gib = self._peak_gpu_gib()
         losses = torch.stack([stats.surrogate, stats.value, stats.entropy, stats.grad_norm.to(stats.value)])
         aux_names = sorted(stats.aux)
         packed = (
@@ -334,7 +352,13 @@ class Trainer:
                 episode_length=means.get("Episode/length"),
                 codebook_usage=codebook_usage(self.policy, self.obs.tokenizer),
                 iteration_time_s=seconds,
-                extra={"train/grad_norm": packed[3], "train/skipped_steps": stats.skipped_steps},
+                extra={
+                    "train/grad_norm": packed[3],
+                    "train/skipped_steps": stats.skipped_steps,
+                    "throughput/collect_s": self._phase_s[0],
+                    "throughput/learn_s": self._phase_s[1],
+                }
+                | ({} if peak_gib is None else {"memory/peak_gpu_gib": peak_gib}),
             )
         )
 
@@ -355,10 +379,15 @@ class Trainer:
         Writes ``last.pt`` at the end. May be called again with a larger ``until`` to continue.
         """
         target = self.ppo.num_learning_iterations if until is None else until
+        began = time.monotonic()
         while self.iteration < target:
             start = time.monotonic()
             self.collect()
+            self._synchronize()
+            collected = time.monotonic()
             stats = self.learn()
+            self._synchronize()
+            self._phase_s = (collected - start, time.monotonic() - collected)
             self.iteration += 1
             self.after_iteration()
             seconds = time.monotonic() - start
@@ -366,8 +395,30 @@ class Trainer:
                 self.check_sync()
             self.log(stats, seconds)
             self.maybe_save()
+            if self._out_of_time(time.monotonic() - began):
+                if self.console is not None:
+                    print(
+                        f"sonic-train: max_train_time_s={self.config.max_train_time_s:g} reached after "
+                        f"{self.iteration - self.start_iteration} iterations",
+                        file=self.console,
+                        flush=True,
+                    )
+                break
         self.maybe_save(final=True)
         return self.iteration
+
+    def _synchronize(self) -> None:
+        """Wait for this process's device work (splits the iteration time into collect and learn)."""
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize(self.device)
+
+    def _out_of_time(self, elapsed_s: float) -> bool:
+        """Whether ``max_train_time_s`` is spent, by rank 0's clock (broadcast: all ranks stop together)."""
+        limit = self.config.max_train_time_s
+        if limit is None:
+            return False
+        flag = torch.tensor([1.0 if elapsed_s >= limit else 0.0], device=self.device)
+        return bool(self.ctx.broadcast(flag).item() > 0.5)
 
     def close(self) -> None:
         """Close the logger and the simulation (one env per process)."""
