@@ -2,7 +2,7 @@
 VENV_PY := .venv/bin/python
 STAMP := .venv/.sonic-setup-stamp
 
-.PHONY: setup demo test test-browser lint format bench clean
+.PHONY: setup demo demo-learn test test-browser lint format bench clean
 
 setup: $(STAMP)
 
@@ -12,6 +12,10 @@ $(STAMP): uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml) scripts/s
 
 demo: setup
 	$(VENV_PY) examples/demo.py
+
+# The CPU variant of the single-GPU recipe (issue 16): train `small` for minutes, eval g1 + smpl, curves.png.
+demo-learn: setup
+	$(VENV_PY) examples/demo_learn.py
 
 test: setup
 	$(VENV_PY) -m pytest -q
