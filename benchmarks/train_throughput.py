@@ -38,10 +38,9 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
     from sonic_train.train import resolve_config
     from sonic_train.trainer import Trainer
 
-    if args.tf32:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
     overrides = [
+        f"tf32={args.tf32}",
+        f"bf16={args.bf16}",
         f"+exp={args.exp}",
         f"num_envs={num_envs}",
         "headless=True",
@@ -88,6 +87,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         "num_envs": num_envs,
         "device": device,
         "tf32": args.tf32,
+        "bf16": args.bf16,
         "iterations": it,
         "env_steps_per_s": round(num_envs * steps * it / (collect_s + learn_s), 1),
         "collect_ms_per_iter": round(1000 * collect_s / it, 1),
@@ -111,7 +111,8 @@ def main() -> None:
     parser.add_argument("--exp", default="sonic_release", help="experiment preset (+exp=)")
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
-    parser.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (opt-in)")
+    parser.add_argument("--tf32", action="store_true", help="tf32=True: allow TF32 matmuls (opt-in)")
+    parser.add_argument("--bf16", action="store_true", help="bf16=True: bf16 autocast in learning (opt-in)")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,7 +128,7 @@ def main() -> None:
     for n in args.num_envs:
         cmd = [sys.executable, __file__, "--child", "--num-envs", str(n), "--device", args.device]
         cmd += ["--exp", args.exp, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
-        cmd += ["--data", args.data] + (["--tf32"] if args.tf32 else [])
+        cmd += ["--data", args.data] + (["--tf32"] if args.tf32 else []) + (["--bf16"] if args.bf16 else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:

@@ -60,9 +60,10 @@ at most 2e-4), gradients clipped at 0.1. On the CPU that barely moves in a few m
 schedule sits at its 1e-5 floor (KL of ~0.017 per update at std 0.05) and the reward stays flat (measured:
 ~0.10 per step over 10 iterations at 32 envs; ~0.09 over 45 iterations at 64 envs with std 0.25). Those runs
 start better (episodes of ~15 steps against ~11 here) but do not improve in the minutes this demo has. These are
-rsl_rl's PPO values as Isaac Lab's and BeyondMimic's G1 tracking tasks use them, the same as the
-``single_gpu`` preset's: initial std 1.0 (clamp 2.0), lr 1e-3 adapted up to 1e-2, entropy 0.005,
-gradient clip 1.0. The network, observations, rewards and terminations stay ``small``'s."""
+rsl_rl's PPO values as Isaac Lab's and BeyondMimic's G1 tracking tasks use them: initial std 1.0 (clamp 2.0),
+lr 1e-3 adapted up to 1e-2, entropy 0.005, gradient clip 1.0 — the ``single_gpu`` preset's values except the
+initial std, which is 0.5 there (on the GPU, over 230-280 s at 4,096 envs, std 0.5 beat 1.0; std 0.5 was not
+measured for this CPU demo). The network, observations, rewards and terminations stay ``small``'s."""
 
 EVAL_ENVS = 16
 """Eval envs: the sample library's clips all fit at once (the guide uses 128 on a GPU)."""

@@ -152,10 +152,20 @@ def _aux_panel(ax: Axes, runs: Sequence[Run], styles: Sequence[str]) -> None:
             _note(f"{run.label} ({run.path}) has no {AUX_PREFIX}* tag; skipped")
         for name in mine:
             xs, ys = run.series[AUX_PREFIX + name]
-            label = name if len(runs) == 1 else f"{run.label}: {name}"
-            ax.plot(xs, ys, color=colors[name], linestyle=styles[k % len(styles)], label=label)
+            ax.plot(xs, ys, color=colors[name], linestyle=styles[k % len(styles)], label=name)
     if names:
         ax.set_yscale("log", nonpositive="mask")
+    if len(runs) > 1 and ax.lines:
+        # one legend entry per loss (colour) and per run (line style), not one per pair
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color=colors[n], label=n) for n in names]
+        handles += [
+            Line2D([], [], color="gray", linestyle=styles[k % len(styles)], label=run.label)
+            for k, run in enumerate(runs)
+        ]
+        ax.legend(handles=handles, fontsize="x-small", ncol=2)
+        return
     _finish(ax)
 
 

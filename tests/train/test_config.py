@@ -118,7 +118,7 @@ def test_single_gpu_preset_changes_only_what_it_documents() -> None:
     )
     assert single.manager_env.contract == "sonic_release"
     assert single.model == model_preset("single_gpu").model.model_copy(
-        update={"init_std": 1.0, "std_max": 2.0}
+        update={"init_std": 0.5, "std_max": 2.0}
     )
     algo, base = single.algo.config.model_dump(), release.algo.config.model_dump()
     changed = {k for k in algo if algo[k] != base[k]}

@@ -110,3 +110,17 @@ def test_run_argument_label_and_default() -> None:
     plot_curves = _plot_curves()
     assert plot_curves.parse_run_arg("/x/run-1=single gpu") == (Path("/x/run-1"), "single gpu")
     assert plot_curves.parse_run_arg("/x/run-2") == (Path("/x/run-2"), "run-2")
+
+
+def test_aux_legend_lists_losses_and_runs_once(tmp_path: Path) -> None:
+    """Two runs: the aux panel's legend names each loss once (colour) and each run once (line style)."""
+    plot_curves = _plot_curves()
+    _write_run(tmp_path / "a", 3, 1.0)
+    _write_run(tmp_path / "b", 3, 1.0)
+    runs = [plot_curves.load_run(tmp_path / n, n.upper(), "iteration") for n in ("a", "b")]
+    fig = plot_curves.figure(runs, "iteration")
+    aux = next(ax for ax in fig.axes if ax.get_title() == "loss/aux/*")
+    legend = aux.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["g1_recon", "g1_smpl_latent", "A", "B"]
+    assert len(aux.lines) == 4  # two losses x two runs
