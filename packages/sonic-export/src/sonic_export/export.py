@@ -9,7 +9,6 @@ opset 13 directly, where the dynamo exporter targets opset 18 and converts down.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from sonic_model import (
     policy_from_checkpoint,
     tokenizer_to_network_index,
 )
+from sonic_model.atomic import atomic_write
 
 OPSET = 13
 INPUT_NAME = "obs_dict"
@@ -58,16 +58,9 @@ def loaded_from_policy_part(policy_part: Mapping[str, Any], source: str) -> Load
 
 
 def atomic_write_onnx(model: onnx.ModelProto, path: Path) -> Path:
-    """``onnx.save`` to a temporary name beside ``path``, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        onnx.save(model, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """The serialised model (what ``onnx.save`` writes for a model without external data) through
+    :func:`sonic_model.atomic.atomic_write` (no half-written files)."""
+    return atomic_write(path, lambda handle: handle.write(model.SerializeToString()))
 
 
 def trace_to_onnx(graph: nn.Module, width: int, output_name: str) -> onnx.ModelProto:

@@ -15,7 +15,6 @@ what the caller expects, naming the differing fields, tensors and terms.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor
 
+from sonic_model.atomic import atomic_write
 from sonic_model.config import ModelConfig
 from sonic_model.contract import ContractMismatchError, ObservationContract
 from sonic_model.policy import UniversalTokenPolicy
@@ -88,17 +88,8 @@ def policy_checkpoint(policy: UniversalTokenPolicy, policy_io: PolicyIO) -> dict
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary name beside ``path``, then rename over it (no half-written files)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """``torch.save`` through :func:`sonic_model.atomic.atomic_write` (no half-written files)."""
+    return atomic_write(path, lambda handle: torch.save(obj, handle))
 
 
 def save_policy(path: str | Path, policy: UniversalTokenPolicy, policy_io: PolicyIO) -> Path:

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
+
+from sonic_model.atomic import atomic_write
 
 __all__ = [
     "CHECKPOINT_KEYS",
@@ -93,30 +94,6 @@ def check_plain_data(obj: Any, where: str = "checkpoint") -> None:
         f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}; checkpoints hold only tensors and plain "
         "containers (use model_dump() for configs)"
     )
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file atomically: ``write`` fills a temporary file, which then replaces ``path``.
-
-    If ``write`` raises, the temporary file is removed, ``path`` keeps its previous content (or stays
-    absent), and the exception propagates.
-
-    Returns:
-        The final path.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def atomic_torch_save(obj: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from sonic_train.checkpoint_io import atomic_write
+from sonic_model.atomic import atomic_write
 from sonic_train.evaluator import EvalResult, MotionResult
 
 __all__ = ["format_summary", "metrics_json", "write_report"]

@@ -44,7 +44,7 @@ from torch import Tensor
 
 from sonic_env.env import SonicEnv, SonicObservations
 from sonic_model import ObservationContract, UniversalTokenPolicy
-from sonic_train.checkpoint_io import atomic_write
+from sonic_model.atomic import atomic_write
 from sonic_train.eval_metrics import eval_body_subsets, metric_keys, micro_average, motion_sums
 from sonic_train.learner import ENCODER_MASK
 
