@@ -16,7 +16,7 @@ from typing import IO
 __all__ = ["atomic_write"]
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` atomically: ``write`` fills a temporary binary file, which then replaces ``path``.
 
     If ``write`` raises, the temporary file is removed, ``path`` keeps its previous content (or stays
