@@ -15,6 +15,7 @@ from sonic_data.rotations import (
     matrix_to_quat,
     quat_apply,
     quat_apply_inverse,
+    quat_conj_mul,
     quat_conjugate,
     quat_error_angle,
     quat_from_two_columns,
@@ -199,3 +200,15 @@ def test_normalize_gives_unit_quaternions():
     """quat_normalize scales any non-zero quaternion to unit norm, keeping its direction."""
     q = torch.tensor([[2.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]], dtype=torch.float64)
     np.testing.assert_allclose(quat_normalize(q).numpy(), [[1, 0, 0, 0], [0.5, 0.5, 0.5, 0.5]], atol=1e-15)
+
+
+def test_quat_conj_mul_is_the_product_with_the_conjugate(rots):
+    """quat_conj_mul(a, b) = conj(a) * b, with broadcasting; for unit a it is a⁻¹ b (scipy a.inv() * b)."""
+    a, b = rots
+    qa, qb = wxyz(a), wxyz(b)
+    assert_same_rotation(quat_conj_mul(qa, qb), a.inv() * b)
+    torch.testing.assert_close(quat_conj_mul(qa, qb), quat_mul(quat_conjugate(qa), qb), rtol=0, atol=1e-12)
+    # one frame against several bodies: (M, 1, 4) with (M, 4, 4)
+    many = qb[:16].reshape(4, 4, 4)
+    expected = quat_mul(quat_conjugate(qa[:4]).unsqueeze(1).expand_as(many), many)
+    torch.testing.assert_close(quat_conj_mul(qa[:4].unsqueeze(1), many), expected, rtol=0, atol=1e-12)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from sonic_data.rotations import quat_apply_inverse, quat_conjugate, quat_mul, quat_to_6d
+from sonic_data.rotations import quat_apply_inverse, quat_conj_mul, quat_to_6d
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedEnv
@@ -64,8 +64,8 @@ def relative_ori_6d(robot_quat: Tensor, target_quat: Tensor) -> Tensor:
     Returns:
         ``(N, 6)`` or ``(N, F, 6)``.
     """
-    q = robot_quat if target_quat.dim() == 2 else robot_quat.unsqueeze(1).expand_as(target_quat)
-    return quat_to_6d(quat_mul(quat_conjugate(q), target_quat))
+    q = robot_quat if target_quat.dim() == 2 else robot_quat.unsqueeze(1)
+    return quat_to_6d(quat_conj_mul(q, target_quat))
 
 
 def point_in_frame(frame_pos: Tensor, frame_quat: Tensor, point: Tensor) -> Tensor:
@@ -78,8 +78,7 @@ def point_in_frame(frame_pos: Tensor, frame_quat: Tensor, point: Tensor) -> Tens
 
 def bodies_ori_6d(frame_quat: Tensor, body_quat: Tensor) -> Tensor:
     """``(N, B·6)``: 6D of ``q_frame⁻¹ · q_b`` for each body, body-major; ``body_quat`` is ``(N, B, 4)``."""
-    q = frame_quat.unsqueeze(1).expand_as(body_quat)
-    return quat_to_6d(quat_mul(quat_conjugate(q), body_quat)).flatten(1)
+    return quat_to_6d(quat_conj_mul(frame_quat.unsqueeze(1), body_quat)).flatten(1)
 
 
 def multi_future_command(joint_pos: Tensor, joint_vel: Tensor, joint_ids: Sequence[int] | Tensor) -> Tensor:
