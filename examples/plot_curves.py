@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import matplotlib
 
@@ -161,7 +161,7 @@ def _aux_panel(ax: Axes, runs: Sequence[Run], styles: Sequence[str]) -> None:
 
         handles = [Line2D([], [], color=colors[n], label=n) for n in names]
         handles += [
-            Line2D([], [], color="gray", linestyle=styles[k % len(styles)], label=run.label)
+            Line2D([], [], color="gray", linestyle=cast(Any, styles[k % len(styles)]), label=run.label)
             for k, run in enumerate(runs)
         ]
         ax.legend(handles=handles, fontsize="x-small", ncol=2)
