@@ -34,8 +34,12 @@ format: setup
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
+# The benchmarks that run on this machine's CPU; the GPU ones (train_throughput, train_scaling and the
+# device_*.sh / recipe_sweep.sh sessions) have their calls in benchmarks/README.md.
+CPU_BENCHMARKS := convert motion_lib onnx_latency env_step env_ops
+
 bench: setup
-	@set -e; for f in benchmarks/*.py; do echo "== $$f"; $(VENV_PY) $$f; done
+	@set -e; for b in $(CPU_BENCHMARKS); do echo "== benchmarks/$$b.py"; $(VENV_PY) benchmarks/$$b.py; done
 
 clean:
 	rm -rf .venv .tools .pytest_cache .ruff_cache
