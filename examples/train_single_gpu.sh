@@ -55,7 +55,12 @@ if [ "${RENDER:-1}" = 1 ]; then
             [ -n "$found" ] && ln -sf "$found" "$out/video_data/$kind/clips/$name.pkl"
         done
     done
-    videos=(+checkpoint="$ckpt" +headless=True ++eval_callbacks=im_eval ++run_eval_loop=False ++num_envs=3
+fi
+if [ "${RENDER:-1}" = 1 ] && [ -z "$(ls "$out/video_data/robot/clips")" ]; then
+    stamp "no video: none of the three video motions is in $data"
+elif [ "${RENDER:-1}" = 1 ]; then
+    clips=$(find "$out/video_data/robot/clips" -name "*.pkl" | wc -l)
+    videos=(+checkpoint="$ckpt" +headless=True ++eval_callbacks=im_eval ++run_eval_loop=False ++num_envs="$clips"
         "+manager_env/terminations=tracking/eval" ++use_encoder=g1 "++eval_output_dir=$out/eval_render"
         "$motion.motion_file=$out/video_data/robot" "$motion.smpl_motion_file=$out/video_data/smpl"
         ++manager_env.config.render_results=True "++manager_env.config.save_rendering_dir=$out/videos"
