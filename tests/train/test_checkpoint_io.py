@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+from sonic_model.atomic import atomic_write
 from sonic_train.algo.optim import ActorCriticOptimizer
 from sonic_train.checkpoint_io import (
     CheckpointFormatError,
     TrainingState,
     atomic_torch_save,
-    atomic_write,
     check_plain_data,
     load_checkpoint,
 )

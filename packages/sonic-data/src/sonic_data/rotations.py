@@ -14,10 +14,10 @@ Conventions:
 
 from __future__ import annotations
 
-import functools
-
 import torch
 from torch import Tensor
+
+from sonic_data.tensors import cached_tensor
 
 __all__ = [
     "axis_angle_to_quat",
@@ -50,7 +50,7 @@ def quat_normalize(q: Tensor, eps: float = 1e-12) -> Tensor:
 
 def quat_conjugate(q: Tensor) -> Tensor:
     """Conjugate ``(w, -x, -y, -z)``; the inverse of a unit quaternion."""
-    return q * _constant((1.0, -1.0, -1.0, -1.0), q.dtype, q.device)
+    return q * cached_tensor((1.0, -1.0, -1.0, -1.0), q.dtype, q.device)
 
 
 def quat_inverse(q: Tensor, eps: float = 1e-12) -> Tensor:
@@ -69,44 +69,39 @@ _QUAT_MUL_TERMS = (
 )
 
 
-@functools.cache
-def _signed_terms(
-    terms: tuple[tuple[tuple[int, int], ...], ...], dtype: torch.dtype, device: torch.device
-) -> tuple[Tensor, Tensor]:
-    """``(index, sign)`` tensors of a table of signed product terms, built once per dtype and device."""
-    index = torch.tensor([[i for i, _ in row] for row in terms], dtype=torch.long, device=device)
-    sign = torch.tensor([[s for _, s in row] for row in terms], dtype=dtype, device=device)
-    return index, sign
+_Table = tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]
+"""A table of signed product terms split once into its ``(indices, signs)`` rows (constant tensor keys)."""
 
 
-def _signed_sums(outer: Tensor, terms: tuple[tuple[tuple[int, int], ...], ...]) -> Tensor:
-    """``(..., R)``: for each row of ``terms``, the signed sum of the flat ``(..., 16)`` products it names."""
-    index, sign = _signed_terms(terms, outer.dtype, outer.device)
-    return (outer[..., index] * sign).sum(-1)
+def _split(terms: tuple[tuple[tuple[int, int], ...], ...]) -> _Table:
+    return tuple(tuple(i for i, _ in row) for row in terms), tuple(tuple(s for _, s in row) for row in terms)
+
+
+def _signed_sums(outer: Tensor, table: _Table) -> Tensor:
+    """``(..., R)``: for each row of ``table``, the signed sum of the flat ``(..., 16)`` products it names."""
+    index = cached_tensor(table[0], torch.long, outer.device)
+    return (outer[..., index] * cached_tensor(table[1], outer.dtype, outer.device)).sum(-1)
+
+
+def _quat_product(a: Tensor, b: Tensor, table: _Table) -> Tensor:
+    """A product of two quaternions given by its table of signed pairwise products, broadcasting."""
+    a, b = torch.broadcast_tensors(a, b)
+    return _signed_sums((a.unsqueeze(-1) * b.unsqueeze(-2)).flatten(-2), table)
 
 
 # ``conj(a) * b``: the same products with the sign of every term in a's x, y or z (flat index >= 4) flipped.
 _QUAT_CONJ_MUL_TERMS = tuple(tuple((i, -s if i >= 4 else s) for i, s in row) for row in _QUAT_MUL_TERMS)
-
-
-@functools.cache
-def _constant(values: tuple[float, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
-    """A small constant tensor, built once per (values, dtype, device); callers must not modify it."""
-    return torch.tensor(values, dtype=dtype, device=device)
+_QUAT_MUL, _QUAT_CONJ_MUL = _split(_QUAT_MUL_TERMS), _split(_QUAT_CONJ_MUL_TERMS)
 
 
 def quat_mul(a: Tensor, b: Tensor) -> Tensor:
     """Hamilton product ``a * b`` (apply ``b`` first, then ``a``), broadcasting, shape ``(..., 4)``."""
-    a, b = torch.broadcast_tensors(a, b)
-    outer = (a.unsqueeze(-1) * b.unsqueeze(-2)).flatten(-2)
-    return _signed_sums(outer, _QUAT_MUL_TERMS)
+    return _quat_product(a, b, _QUAT_MUL)
 
 
 def quat_conj_mul(a: Tensor, b: Tensor) -> Tensor:
     """``conj(a) * b`` (``a⁻¹ b`` for a unit ``a``: ``b`` in ``a``'s frame) in one product, broadcasting."""
-    a, b = torch.broadcast_tensors(a, b)
-    outer = (a.unsqueeze(-1) * b.unsqueeze(-2)).flatten(-2)
-    return _signed_sums(outer, _QUAT_CONJ_MUL_TERMS)
+    return _quat_product(a, b, _QUAT_CONJ_MUL)
 
 
 def quat_apply(q: Tensor, v: Tensor) -> Tensor:
@@ -221,6 +216,7 @@ _QUAT_6D_TERMS = (
     ((7, 2), (2, -2)),  # R20 = 2 (xz - wy)
     ((11, 2), (1, 2)),  # R21 = 2 (yz + wx)
 )
+_QUAT_6D = _split(_QUAT_6D_TERMS)
 _QUAT_6D_OFFSET = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
@@ -231,7 +227,7 @@ def quat_to_6d(q: Tensor) -> Tensor:
     in a few batched kernels rather than building all nine: observation terms call this every step.
     """
     outer = (q.unsqueeze(-1) * q.unsqueeze(-2)).flatten(-2)
-    return _signed_sums(outer, _QUAT_6D_TERMS) + _constant(_QUAT_6D_OFFSET, q.dtype, q.device)
+    return _signed_sums(outer, _QUAT_6D) + cached_tensor(_QUAT_6D_OFFSET, q.dtype, q.device)
 
 
 def quat_from_two_columns(six: Tensor) -> Tensor:

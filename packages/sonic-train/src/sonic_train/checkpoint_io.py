@@ -39,7 +39,6 @@ __all__ = [
     "CheckpointFormatError",
     "TrainingState",
     "atomic_torch_save",
-    "atomic_write",
     "check_plain_data",
     "load_checkpoint",
     "validate_checkpoint",

@@ -41,11 +41,11 @@ from sonic_model import (
     policy_from_checkpoint,
 )
 from sonic_model import preset as model_preset
+from sonic_model.atomic import atomic_write
 from sonic_train.checkpoint_io import (
     CheckpointFormatError,
     TrainingState,
     atomic_torch_save,
-    atomic_write,
     load_checkpoint,
 )
 from sonic_train.config import ExperimentConfig

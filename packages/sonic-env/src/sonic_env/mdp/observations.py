@@ -12,14 +12,14 @@ The adapters ``term(env, ...)`` read the motion command (``env.command_manager.g
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from sonic_data.rotations import quat_apply_inverse, quat_conj_mul, quat_to_6d
+from sonic_data.tensors import cached_tensor
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedEnv
@@ -33,14 +33,9 @@ GRAVITY_DIR_W = (0.0, 0.0, -1.0)
 
 
 # ----------------------------------------------------------------------------------------- pure math
-@functools.cache
-def _cached_tensor(values: tuple[Any, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
-    return torch.tensor(values, dtype=dtype, device=device)
-
-
 def _constant(values: tuple[float, ...], dtype: torch.dtype, device: torch.device | str) -> Tensor:
     """A small constant tensor, built once per (values, dtype, device); callers must not modify it."""
-    return _cached_tensor(values, dtype, torch.device(device))
+    return cached_tensor(values, dtype, torch.device(device))
 
 
 def index_tensor(ids: Sequence[int] | Tensor, device: torch.device | str) -> Tensor:
@@ -51,7 +46,7 @@ def index_tensor(ids: Sequence[int] | Tensor, device: torch.device | str) -> Ten
     """
     if isinstance(ids, Tensor):
         return ids.to(device=device, dtype=torch.long)
-    return _cached_tensor(tuple(int(i) for i in ids), torch.long, torch.device(device))
+    return cached_tensor(tuple(int(i) for i in ids), torch.long, torch.device(device))
 
 
 def relative_ori_6d(robot_quat: Tensor, target_quat: Tensor) -> Tensor:
