@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from env_step import env_config, sample_data  # the sibling script (benchmarks/ is on sys.path when run)
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
@@ -71,28 +71,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="terms and managers listed, most operators first")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     args = parser.parse_args()
-    if args.data is None:
-        from sonic_data.samples import build_sample_dataset
-
-        args.data = str(build_sample_dataset(tempfile.mkdtemp(prefix="sonic_env_ops_")).root)
-
-    from sonic_env.config import EnvConfig
     from sonic_env.env import SonicEnv
 
-    motion_lib = {
-        "motion_file": f"{args.data}/robot_filtered",
-        "smpl_motion_file": f"{args.data}/smpl_filtered",
-        "multi_thread": False,
-    }
-    config = EnvConfig.model_validate(
-        {
-            "num_envs": args.num_envs,
-            "device": "cpu",
-            "seed": 0,
-            "commands": {"motion": {"motion_lib_cfg": motion_lib}},
-        }
-    )
-    env = SonicEnv(config)
+    env = SonicEnv(env_config("plane", args.num_envs, "cpu", sample_data(args.data, "sonic_env_ops_")))
     env.reset()
     actions = torch.zeros(args.num_envs, len(env.policy_io.joint_names))
     for _ in range(5):

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from env_step import env_config, sample_data  # the sibling script (benchmarks/ is on sys.path when run)
 from torch.profiler import ProfilerActivity, profile, record_function
 
 SYNC_NAMES = (
@@ -108,29 +108,10 @@ def main() -> None:
     parser.add_argument("--trace", default=None, help="write the Chrome trace here")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     args = parser.parse_args()
-    if args.data is None:
-        from sonic_data.samples import build_sample_dataset
-
-        args.data = str(build_sample_dataset(tempfile.mkdtemp(prefix="sonic_env_profile_")).root)
-
-    from sonic_env.config import EnvConfig
     from sonic_env.env import SonicEnv
 
-    motion_lib = {
-        "motion_file": f"{args.data}/robot_filtered",
-        "smpl_motion_file": f"{args.data}/smpl_filtered",
-        "multi_thread": False,
-    }
-    config = EnvConfig.model_validate(
-        {
-            "num_envs": args.num_envs,
-            "device": args.device,
-            "seed": 0,
-            "config": {"terrain_type": args.terrain},
-            "commands": {"motion": {"motion_lib_cfg": motion_lib}},
-        }
-    )
-    env = SonicEnv(config)
+    data = sample_data(args.data, "sonic_env_profile_")
+    env = SonicEnv(env_config(args.terrain, args.num_envs, args.device, data))
     env.reset()
     actions = torch.zeros(args.num_envs, len(env.policy_io.joint_names), device=env.device)
     on_cuda = str(env.device).startswith("cuda")

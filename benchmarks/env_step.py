@@ -41,7 +41,17 @@ TERRAINS = ("plane", "trimesh", "hfield")
 VARIANTS = ("full", "minimal")
 
 
-def _config(terrain: str, num_envs: int, device: str, data_dir: str) -> Any:
+def sample_data(data: str | None, prefix: str) -> str:
+    """``data``, or the sample dataset generated into a new temporary folder (``sonic-data make-samples``)."""
+    if data is not None:
+        return data
+    from sonic_data.samples import build_sample_dataset
+
+    return str(build_sample_dataset(os.path.join(tempfile.mkdtemp(prefix=prefix), "sample_data")).root)
+
+
+def env_config(terrain: str, num_envs: int, device: str, data_dir: str) -> Any:
+    """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks)."""
     from sonic_env.config import EnvConfig
 
     motion_lib = {
@@ -111,7 +121,7 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = _config(terrain, num_envs, device, data_dir)
+    config = env_config(terrain, num_envs, device, data_dir)
     start = time.perf_counter()
     env = make_env(config) if variant == "full" else _minimal_env(config)
     build_s = time.perf_counter() - start
@@ -195,11 +205,7 @@ def main() -> None:
     if args.child:
         _child(args)
         return
-    if args.data is None:
-        from sonic_data.samples import build_sample_dataset
-
-        args.data = os.path.join(tempfile.mkdtemp(prefix="sonic_bench_env_"), "sample_data")
-        build_sample_dataset(args.data)
+    args.data = sample_data(args.data, "sonic_bench_env_")
     groups = [[n] for n in args.num_envs] if args.process_per_size else [args.num_envs]
     failed = False
     for terrain in args.terrain:

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from env_step import sample_data  # the sibling script (benchmarks/ is on sys.path when run)
+
 
 def _sync(device: str) -> None:
     import torch
@@ -119,11 +121,7 @@ def main() -> None:
     if args.child:
         print("RESULT " + json.dumps(_measure(args, args.num_envs[0])), flush=True)
         return
-    if args.data is None:
-        from sonic_data.samples import build_sample_dataset
-
-        args.data = os.path.join(tempfile.mkdtemp(prefix="sonic_bench_train_"), "sample_data")
-        build_sample_dataset(args.data)
+    args.data = sample_data(args.data, "sonic_bench_train_")
     failed = False
     for n in args.num_envs:
         cmd = [sys.executable, __file__, "--child", "--num-envs", str(n), "--device", args.device]
