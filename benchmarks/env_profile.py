@@ -55,18 +55,36 @@ def ranged(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def instrument(env: Any) -> None:
-    """Profiler ranges around the managers' per-step calls, the scene and the simulation step."""
+def timed(totals: dict[str, float], sync: Callable[[], None]) -> Callable[[str, Callable[..., Any]], Any]:
+    """A wrapper factory like :func:`ranged` that adds each call's synchronised wall time (s) to ``totals``."""
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            sync()
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sync()
+                totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    return wrap
+
+
+def instrument(env: Any, wrap: Callable[[str, Callable[..., Any]], Any] = ranged) -> None:
+    """Wrap (``wrap(name, fn)``) the managers' per-step calls, the scene and the simulation step."""
     for attr in ("observation_manager", "reward_manager", "termination_manager", "command_manager"):
         manager = getattr(env, attr)
-        manager.compute = ranged(f"sonic/{attr}.compute", manager.compute)
-    env.action_manager.process_action = ranged("sonic/action.process", env.action_manager.process_action)
-    env.action_manager.apply_action = ranged("sonic/action.apply", env.action_manager.apply_action)
-    env.event_manager.apply = ranged("sonic/event_manager.apply", env.event_manager.apply)
-    env._reset_idx = ranged("sonic/reset", env._reset_idx)  # noqa: SLF001 (Isaac Lab's hook)
-    env.scene.update = ranged("sonic/scene.update", env.scene.update)
-    env.scene.write_data_to_sim = ranged("sonic/scene.write", env.scene.write_data_to_sim)
-    env.sim.step = ranged("sonic/sim.step", env.sim.step)
+        manager.compute = wrap(f"sonic/{attr}.compute", manager.compute)
+    env.action_manager.process_action = wrap("sonic/action.process", env.action_manager.process_action)
+    env.action_manager.apply_action = wrap("sonic/action.apply", env.action_manager.apply_action)
+    env.event_manager.apply = wrap("sonic/event_manager.apply", env.event_manager.apply)
+    env._reset_idx = wrap("sonic/reset", env._reset_idx)  # noqa: SLF001 (Isaac Lab's hook)
+    env.scene.update = wrap("sonic/scene.update", env.scene.update)
+    env.scene.write_data_to_sim = wrap("sonic/scene.write", env.scene.write_data_to_sim)
+    env.sim.step = wrap("sonic/sim.step", env.sim.step)
 
 
 def summarise(prof: Any, steps: int, top: int, on_cuda: bool) -> list[dict[str, Any]]:
@@ -97,6 +115,57 @@ def summarise(prof: Any, steps: int, top: int, on_cuda: bool) -> list[dict[str, 
     return rows
 
 
+def _sections(env: Any, actions: torch.Tensor, steps: int, sync: Callable[[], None]) -> None:
+    """Unprofiled step time, then wall ms per step of each manager call with a sync around it."""
+    sync()
+    start = time.perf_counter()
+    for _ in range(steps):
+        env.step(actions)
+    sync()
+    plain = (time.perf_counter() - start) / steps
+    totals: dict[str, float] = {}
+    instrument(env.env, timed(totals, sync))
+    start = time.perf_counter()
+    for _ in range(steps):
+        env.step(actions)
+    sync()
+    synced = (time.perf_counter() - start) / steps
+    head = {"benchmark": "env_sections", "ms_per_step": round(1000 * plain, 2)}
+    head["ms_per_step_synced"] = round(1000 * synced, 2)
+    print(json.dumps(head), flush=True)
+    for name, total in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(json.dumps({"kind": "section", "name": name, "ms_per_step": round(1000 * total / steps, 3)}))
+    rest = synced - sum(totals.values()) / steps
+    print(json.dumps({"kind": "section", "name": "rest of step", "ms_per_step": round(1000 * rest, 3)}))
+
+
+def _cprofile(
+    env: Any, actions: torch.Tensor, steps: int, top: int, sync: Callable[[], None], path: str | None
+) -> None:
+    """Python functions by own time over ``steps`` steps (cProfile); the stats file to ``path`` if given."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        env.step(actions)
+    sync()
+    profiler.disable()
+    if path:
+        profiler.dump_stats(path)
+    stats = pstats.Stats(profiler).stats  # pyright: ignore[reportAttributeAccessIssue]
+    rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]
+    for (file, line, func), (_, calls, own, cumulative, _) in rows:
+        where = f"{file.split('site-packages/')[-1]}:{line}:{func}"
+        row = {"kind": "python", "name": where, "calls_per_step": round(calls / steps, 1)}
+        row |= {
+            "own_ms_per_step": round(1000 * own / steps, 3),
+            "cum_ms_per_step": round(1000 * cumulative / steps, 3),
+        }
+        print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="torch.profiler summary of SONIC env steps (JSON lines).")
     parser.add_argument("--device", default="cuda:0")
@@ -107,6 +176,13 @@ def main() -> None:
     parser.add_argument("--terrain", default="plane")
     parser.add_argument("--trace", default=None, help="write the Chrome trace here")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
+    parser.add_argument(
+        "--mode",
+        choices=("torch", "sections", "cprofile"),
+        default="torch",
+        help="torch: torch.profiler summary (+ --trace); sections: unprofiled wall time per manager call, "
+        "synchronised around each call; cprofile: Python functions by own time (stats to --trace)",
+    )
     args = parser.parse_args()
     from sonic_env.env import SonicEnv
 
@@ -122,6 +198,12 @@ def main() -> None:
 
     for _ in range(args.warmup):
         env.step(actions)
+    if args.mode == "sections":
+        _sections(env, actions, args.steps, sync)
+        return
+    if args.mode == "cprofile":
+        _cprofile(env, actions, args.steps, args.top, sync, args.trace)
+        return
     instrument(env.env)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
     sync()

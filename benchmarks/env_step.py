@@ -112,10 +112,26 @@ def _minimal_env(config: Any) -> Any:
     return ManagerBasedRLEnv(env_cfg)
 
 
+LAUNCH_SPEED = 10.0
+"""Root speed (m/s) above which a probed world counts as launched: a falling G1 stays far below it."""
+
+
 def _measure(
-    terrain: str, variant: str, num_envs: int, device: str, steps: int, warmup: int, probe: int, data_dir: str
+    terrain: str,
+    variant: str,
+    num_envs: int,
+    device: str,
+    steps: int,
+    warmup: int,
+    probe: int,
+    data_dir: str,
+    random_actions: bool = False,
 ) -> dict[str, object]:
-    """Build one env, step it with zero actions, probe its contact counts, close it; return the figures."""
+    """Build one env, step it, probe its contacts and robot states, close it; return the figures.
+
+    Actions are zero, or with ``random_actions`` uniform in [-1, 1] per joint and step (flailing robots, the
+    worst case for contacts and solver stability), drawn from a generator seeded with 0.
+    """
     import torch
 
     from sonic_env.env_cfg import make_env
@@ -127,22 +143,40 @@ def _measure(
     build_s = time.perf_counter() - start
     env.reset()
     origins_z = env.scene.env_origins[:, 2]
-    actions = torch.zeros(num_envs, env.action_manager.total_action_dim, device=device)
+    shape = (num_envs, env.action_manager.total_action_dim)
+    generator = torch.Generator(device=device).manual_seed(0)
+    zeros = torch.zeros(shape, device=device)
+
+    def actions() -> torch.Tensor:
+        if not random_actions:
+            return zeros
+        return torch.rand(shape, device=device, generator=generator) * 2.0 - 1.0
+
     cuda = device.startswith("cuda")
     for _ in range(warmup):
-        env.step(actions)
+        env.step(actions())
     if cuda:
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
-        env.step(actions)
+        env.step(actions())
     if cuda:
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     samples = []
+    robot = env.scene["robot"]
+    nonfinite = torch.zeros(num_envs, dtype=torch.bool, device=device)
+    launched = torch.zeros(num_envs, dtype=torch.bool, device=device)
+    max_speed = torch.zeros((), device=device)
     for _ in range(probe):
-        env.step(actions)
+        env.step(actions())
         samples.append(contact_usage())
+        joint_pos = robot.data.joint_pos.torch  # pyright: ignore[reportAttributeAccessIssue]
+        root_vel = robot.data.root_lin_vel_w.torch  # pyright: ignore[reportAttributeAccessIssue]
+        nonfinite |= ~torch.isfinite(joint_pos).all(dim=-1) | ~torch.isfinite(root_vel).all(dim=-1)
+        speed = torch.nan_to_num(root_vel.norm(dim=-1), nan=0.0, posinf=0.0)
+        launched |= speed > LAUNCH_SPEED
+        max_speed = torch.maximum(max_speed, speed.max())
     machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
     env.close()
     return {
@@ -156,8 +190,12 @@ def _measure(
         "ms_per_policy_step": round(1000.0 * elapsed / steps, 2),
         "build_s": round(build_s, 1),
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
+        "actions": "random" if random_actions else "zero",
         "peak_usage": peak_usage(samples),
         "probe_steps": probe,
+        "nonfinite_worlds": int(nonfinite.sum()),
+        f"worlds_over_{LAUNCH_SPEED:g}_mps": int(launched.sum()),
+        "max_root_speed_mps": round(float(max_speed), 2),
         "machine": f"{machine}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
     }
 
@@ -175,6 +213,7 @@ def _child(args: argparse.Namespace) -> None:
                 args.warmup,
                 args.probe,
                 args.data,
+                args.actions == "random",
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -196,6 +235,9 @@ def main() -> None:
     parser.add_argument(
         "--probe", type=int, default=10, help="untimed policy steps sampling contact counts after"
     )
+    parser.add_argument(
+        "--actions", choices=("zero", "random"), default="zero", help="random: uniform in [-1, 1], seed 0"
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -214,6 +256,7 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--child", "--terrain", terrain, "--variant", variant]
                 cmd += ["--num-envs", *map(str, sizes), "--device", args.device, "--data", args.data]
                 cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--probe", str(args.probe)]
+                cmd += ["--actions", args.actions]
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

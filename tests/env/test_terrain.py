@@ -228,4 +228,4 @@ def test_env_cfg_selects_terrain_and_collision(
         assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
     else:
         assert physics.solver_cfg.use_mujoco_contacts is True and physics.collision_cfg is None
-        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (300, 100)
+        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)

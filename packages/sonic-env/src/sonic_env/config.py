@@ -79,13 +79,13 @@ class SimConfig(BaseModel):
         default=None,
         ge=1,
         description="MuJoCo-Warp constraint rows per environment; None: sized for the terrain "
-        "(sonic_env.terrain.SOLVER_BUFFERS: plane/hfield 300, trimesh 600).",
+        "(sonic_env.terrain.SOLVER_BUFFERS: plane 300, hfield/trimesh 600).",
     )
     nconmax: int | None = Field(
         default=None,
         ge=1,
         description="Contact points per environment (MuJoCo-Warp, and Newton's pipeline on trimesh); None: sized "
-        "for the terrain (plane/hfield 100, trimesh 200).",
+        "for the terrain (plane 100, hfield/trimesh 200).",
     )
     integrator: Literal["euler", "implicitfast"] = Field(
         default="implicitfast",

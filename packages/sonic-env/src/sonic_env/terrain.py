@@ -59,12 +59,14 @@ HFIELD_BASE = 0.5
 
 SOLVER_BUFFERS: dict[str, tuple[int, int]] = {
     "plane": (300, 100),
-    "hfield": (300, 100),
+    "hfield": (600, 200),
     "trimesh": (600, 200),
 }
 """Per-world (njmax, nconmax) for the G1 on each terrain. Peaks measured on CPU (benchmarks/env_step.py probes
 and flailing robots under random actions): plane 31 contacts / 120 rows, hfield 45 / 174, trimesh 134 / 280
-(Newton's pipeline reports several points per capsule-triangle pair) where 300 rows overflowed."""
+(Newton's pipeline reports several points per capsule-triangle pair) where 300 rows overflowed. On one H200,
+4,096 flailing robots (``env_step.py --actions random --probe 150``): plane 35 / 128, hfield 94 / 401 (two worlds
+overflowed 300 rows, hence 600), trimesh 146 / 484."""
 
 DROP_OVERFLOW_BITS = 1 | 2 | 4 | 8 | 16 | 32
 """MuJoCo-Warp ``OverflowType`` bits that mean lost contacts/constraints: NEFC, NJMAX_NNZ, BROADPHASE, NARROWPHASE, CCD, HFIELD."""
@@ -113,7 +115,7 @@ class HeightfieldTerrainGenerator(TerrainGenerator):
         super().__init__(cfg, device)
         vertices = np.asarray(self.terrain_mesh.vertices, dtype=np.float64)
         faces = np.asarray(self.terrain_mesh.faces, dtype=np.int64)
-        heights = heightfield_samples(vertices, faces, cfg.horizontal_scale)
+        heights = heightfield_samples(vertices, faces, cfg.horizontal_scale, device=device)
         self.lift = HFIELD_BASE - float(heights.min())
         vertices[:, 2] = np.maximum(vertices[:, 2] + self.lift, 0.0)
         (x0, y0, _), (_, y1, _) = vertices.min(axis=0), vertices.max(axis=0)
@@ -127,15 +129,19 @@ class HeightfieldTerrainGenerator(TerrainGenerator):
         self.terrain_origins[..., 2] += self.lift
 
 
-def heightfield_samples(vertices: np.ndarray, faces: np.ndarray, resolution: float) -> np.ndarray:
+def heightfield_samples(
+    vertices: np.ndarray, faces: np.ndarray, resolution: float, device: str = "cpu"
+) -> np.ndarray:
     """The ``(nrow, ncol)`` elevations (m) Newton's ``rasterize_mesh_to_heightfield`` samples from a mesh.
 
     Args:
         vertices: ``(V, 3)`` mesh vertices in the world frame (m).
         faces: ``(F, 3)`` triangle vertex indices.
         resolution: grid spacing (m); the grid spans the mesh's XY bounds.
+        device: Warp device of the ray casts. The generator passes the simulation device, as Isaac Lab's own
+            conversion does (a CUDA-only Warp build has no CPU kernels).
     """
-    with wp.ScopedDevice("cpu"):
+    with wp.ScopedDevice(device):
         mesh = wp.Mesh(
             points=wp.array(vertices.astype(np.float32), dtype=wp.vec3),
             indices=wp.array(faces.reshape(-1).astype(np.int32), dtype=wp.int32),
