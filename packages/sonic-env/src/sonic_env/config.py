@@ -276,6 +276,11 @@ class EnvConfig(BaseModel):
         default=None,
         description="Live viewer (sonic-train's headless=False): Newton GL window or Viser web viewer; None: headless.",
     )
+    overlap_resets: bool = Field(
+        default=True,
+        description="Draw the motion command's resets before the step's host sync so they overlap the physics "
+        "(sonic_env.rl_env; same results, other random streams for the reset draws). False: Isaac Lab's order.",
+    )
     replay: bool = Field(
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",

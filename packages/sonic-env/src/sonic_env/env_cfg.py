@@ -38,6 +38,7 @@ from sonic_env.mdp.rewards import SonicRewardsCfg, reward_terms_cfg
 from sonic_env.mdp.terminations import SonicTerminationsCfg, termination_terms_cfg
 from sonic_env.observation_builder import check_observation_dims, command_parts, observation_groups
 from sonic_env.render.scene import configure_rendering
+from sonic_env.rl_env import SonicRLEnv
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
 from sonic_env.terrain import (
     collision_pipeline_cfg,
@@ -239,8 +240,12 @@ def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBa
         env_cfg: a configuration from :func:`build_env_cfg` to use instead (e.g. with extra terms).
 
     Only one env (one simulation context) can exist per process; close it before building another.
+    The env is a :class:`~sonic_env.rl_env.SonicRLEnv` (Isaac Lab's, with the motion command's resets
+    queued before the step's host sync), with that overlap off under ``config.overlap_resets=False``
+    or a live viewer (its UI may reset envs on its own).
     """
-    env = ManagerBasedRLEnv(env_cfg if env_cfg is not None else build_env_cfg(config))
+    cfg = env_cfg if env_cfg is not None else build_env_cfg(config)
+    env = SonicRLEnv(cfg, overlap_resets=config.overlap_resets and config.viewer is None)
     robot = env.scene["robot"]
     try:
         check_robot_names(robot.data.joint_names, robot.data.body_names)

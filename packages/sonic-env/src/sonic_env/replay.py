@@ -21,6 +21,40 @@ from sonic_data import g1
 from sonic_data.rotations import wxyz_to_xyzw
 
 
+def _state_tensors(
+    robot: Articulation,
+    n: int,
+    root_pos_w: torch.Tensor,
+    root_quat_wxyz: torch.Tensor,
+    joint_pos: torch.Tensor,
+    root_lin_vel_w: torch.Tensor | None,
+    root_ang_vel_w: torch.Tensor | None,
+    joint_vel: torch.Tensor | None,
+    caller: str,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Checked ``(pose xyzw (n, 7), velocity (n, 6), joint_pos, joint_vel)`` for Isaac Lab's writes."""
+    device = robot.device
+    zeros3 = torch.zeros(n, 3, device=device)
+    inputs = {
+        "root_pos_w": (root_pos_w, (n, 3)),
+        "root_quat_wxyz": (root_quat_wxyz, (n, 4)),
+        "joint_pos": (joint_pos, (n, g1.NUM_JOINTS)),
+        "root_lin_vel_w": (zeros3 if root_lin_vel_w is None else root_lin_vel_w, (n, 3)),
+        "root_ang_vel_w": (zeros3 if root_ang_vel_w is None else root_ang_vel_w, (n, 3)),
+        "joint_vel": (
+            torch.zeros(n, g1.NUM_JOINTS, device=device) if joint_vel is None else joint_vel,
+            (n, g1.NUM_JOINTS),
+        ),
+    }
+    for name, (value, shape) in inputs.items():
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{caller}: {name} has shape {tuple(value.shape)}, expected {shape}")
+    t = {name: value.to(device=device, dtype=torch.float32) for name, (value, _) in inputs.items()}
+    pose = torch.cat([t["root_pos_w"], wxyz_to_xyzw(t["root_quat_wxyz"])], dim=-1)
+    velocity = torch.cat([t["root_lin_vel_w"], t["root_ang_vel_w"]], dim=-1)
+    return pose, velocity, t["joint_pos"], t["joint_vel"]
+
+
 def write_reference_state(
     robot: Articulation,
     env_ids: Sequence[int] | torch.Tensor,
@@ -47,29 +81,44 @@ def write_reference_state(
     Raises:
         ValueError: if a tensor's shape does not match ``len(env_ids)``.
     """
-    device = robot.device
-    ids = torch.as_tensor(env_ids, dtype=torch.long, device=device).reshape(-1)
-    n = ids.numel()
-    zeros3 = torch.zeros(n, 3, device=device)
-    inputs = {
-        "root_pos_w": (root_pos_w, (n, 3)),
-        "root_quat_wxyz": (root_quat_wxyz, (n, 4)),
-        "joint_pos": (joint_pos, (n, g1.NUM_JOINTS)),
-        "root_lin_vel_w": (zeros3 if root_lin_vel_w is None else root_lin_vel_w, (n, 3)),
-        "root_ang_vel_w": (zeros3 if root_ang_vel_w is None else root_ang_vel_w, (n, 3)),
-        "joint_vel": (
-            torch.zeros(n, g1.NUM_JOINTS, device=device) if joint_vel is None else joint_vel,
-            (n, g1.NUM_JOINTS),
-        ),
-    }
-    for name, (value, shape) in inputs.items():
-        if tuple(value.shape) != shape:
-            raise ValueError(
-                f"write_reference_state: {name} has shape {tuple(value.shape)}, expected {shape}"
-            )
-    t = {name: value.to(device=device, dtype=torch.float32) for name, (value, _) in inputs.items()}
-    pose = torch.cat([t["root_pos_w"], wxyz_to_xyzw(t["root_quat_wxyz"])], dim=-1)
-    velocity = torch.cat([t["root_lin_vel_w"], t["root_ang_vel_w"]], dim=-1)
+    ids = torch.as_tensor(env_ids, dtype=torch.long, device=robot.device).reshape(-1)
+    pose, velocity, q, qd = _state_tensors(
+        robot, ids.numel(), root_pos_w, root_quat_wxyz, joint_pos, root_lin_vel_w, root_ang_vel_w, joint_vel,
+        "write_reference_state",
+    )  # fmt: skip
     robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=ids)
     robot.write_root_link_velocity_to_sim_index(root_velocity=velocity, env_ids=ids)
-    robot.write_joint_state_to_sim_index(position=t["joint_pos"], velocity=t["joint_vel"], env_ids=ids)
+    robot.write_joint_state_to_sim_index(position=q, velocity=qd, env_ids=ids)  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def write_reference_state_masked(
+    robot: Articulation,
+    env_mask: torch.Tensor,
+    root_pos_w: torch.Tensor,
+    root_quat_wxyz: torch.Tensor,
+    joint_pos: torch.Tensor,
+    root_lin_vel_w: torch.Tensor,
+    root_ang_vel_w: torch.Tensor,
+    joint_vel: torch.Tensor,
+) -> None:
+    """:func:`write_reference_state` for the envs where ``env_mask`` is True, given full ``(N, ...)`` data.
+
+    Isaac Lab's ``*_mask`` writes take a device mask instead of an index list, so no host
+    synchronisation is needed to know which envs to write (rows where the mask is False are ignored).
+
+    Raises:
+        ValueError: if ``env_mask`` is not ``(N,)`` bool or a tensor is not ``(N, ...)``.
+    """
+    n = robot.num_instances
+    if env_mask.dtype != torch.bool or tuple(env_mask.shape) != (n,):
+        raise ValueError(
+            f"write_reference_state_masked: env_mask must be ({n},) bool, got {env_mask.dtype} {tuple(env_mask.shape)}"
+        )
+    pose, velocity, q, qd = _state_tensors(
+        robot, n, root_pos_w, root_quat_wxyz, joint_pos, root_lin_vel_w, root_ang_vel_w, joint_vel,
+        "write_reference_state_masked",
+    )  # fmt: skip
+    mask = env_mask.contiguous()
+    robot.write_root_link_pose_to_sim_mask(root_pose=pose, env_mask=mask)  # pyright: ignore[reportArgumentType]
+    robot.write_root_link_velocity_to_sim_mask(root_velocity=velocity, env_mask=mask)  # pyright: ignore[reportArgumentType]
+    robot.write_joint_state_to_sim_mask(position=q, velocity=qd, env_mask=mask)  # pyright: ignore[reportAttributeAccessIssue]

@@ -47,7 +47,7 @@ from sonic_data.rotations import (
 from sonic_env.config import MotionCommandConfig
 from sonic_env.mdp.encoder_sampling import base_probabilities, encoder_probabilities, sample_encoder_mask
 from sonic_env.mdp.reset import AXES, RootState, perturb_joint_pos, perturb_root, range_tensor, sample_uniform
-from sonic_env.replay import write_reference_state
+from sonic_env.replay import write_reference_state, write_reference_state_masked
 
 if TYPE_CHECKING:
     from isaaclab.assets import Articulation
@@ -165,6 +165,8 @@ class MotionCommand(CommandTerm):
         self._fail_slots = torch.zeros(n, dtype=torch.long, device=dev)
         self._fail_frames = torch.zeros(n, dtype=torch.long, device=dev)
         self._cache: dict[str, MotionState] = {}
+        self._prepared = False
+        """Set by :meth:`prepare_resets`, cleared by :meth:`compute`: this step's resets are drawn."""
 
     def _check_library(self) -> None:
         forced = self.config.use_encoder
@@ -309,10 +311,14 @@ class MotionCommand(CommandTerm):
         return torch.as_tensor(env_ids, device=self.device).long().reshape(-1)
 
     def reset(self, env_ids: Sequence[int] | slice | None = None) -> dict[str, Tensor]:
-        """Record where failing envs were (before the new start replaces it), then resample them."""
+        """Record where failing envs were (before the new start replaces it), then resample them.
+
+        After :meth:`prepare_resets` in the same step both were done already for the envs that Isaac Lab
+        now resets (its ``reset_buf``); only the base class's bookkeeping runs.
+        """
         ids = self._env_ids(env_ids)
         terminations = getattr(self._env, "termination_manager", None)
-        if self.training and terminations is not None and ids.numel() > 0:
+        if not self._prepared and self.training and terminations is not None and ids.numel() > 0:
             steps = getattr(self._env, "episode_length_buf")  # noqa: B009 (ManagerBasedRLEnv only)
             failed = terminations.terminated[ids] & (steps[ids] > 0)
             self._failed[ids] = failed
@@ -320,35 +326,37 @@ class MotionCommand(CommandTerm):
             self._fail_frames[ids] = self.frames[ids]
         return super().reset(env_ids)
 
-    def _resample_command(self, env_ids: Sequence[int] | slice) -> None:
-        ids = self._env_ids(env_ids)
-        n = ids.numel()
-        if n == 0:
-            return
+    def _draw(self, ids: Tensor | None) -> tuple[Tensor, Tensor, Tensor, RootState, Tensor, MotionState]:
+        """New episode starts for ``ids`` (None: every env): slots, frames, encoder mask, robot state.
+
+        Returns ``(slots, frames, encoder_mask, root, joint_pos, reference)`` for those envs, the robot
+        state with the reset noise of train mode; the reference's joint velocities are written unchanged.
+        """
+        n = self.num_envs if ids is None else ids.numel()
         if self.training:
             slots, frames = self.lib.sample_starts(n)
         else:
-            slots = ids % self.lib.num_resident
+            env_ids = torch.arange(n, device=self.device) if ids is None else ids
+            slots = env_ids % self.lib.num_resident
             frames = torch.zeros_like(slots)
-        self.slots[ids] = slots
-        self.frames[ids] = frames
-        self._cache.clear()
         probs = encoder_probabilities(
             self.base_probs,
             self.encoder_names,
             self.lib.resident_has_smpl[slots],
             self.lib.resident_has_soma[slots],
         )
-        self.encoder_mask[ids] = sample_encoder_mask(
+        encoder_mask = sample_encoder_mask(
             probs,
             self.encoder_names,
             teleop_prob_when_smpl=self.config.teleop_sample_prob_when_smpl,
             coactivate=self.config.use_encoder is None,
             generator=self.generator,
         )
-        ref = self.lib.state(slots, frames, parts=()).robot
+        state = self.lib.state(slots, frames, parts=())
+        ref = state.robot
+        origins = self._env.scene.env_origins if ids is None else self._env.scene.env_origins[ids]
         root = RootState(
-            pos=ref.root_pos_w + self._env.scene.env_origins[ids],
+            pos=ref.root_pos_w + origins,
             quat=ref.root_quat_w,
             lin_vel=ref.body_lin_vel_w[:, 0],
             ang_vel=ref.body_ang_vel_w[:, 0],
@@ -360,14 +368,63 @@ class MotionCommand(CommandTerm):
                 sample_uniform(self.pose_bounds, n, self.generator),
                 sample_uniform(self.velocity_bounds, n, self.generator),
             )
-            limits = self.robot.data.soft_joint_pos_limits.torch[ids]  # pyright: ignore[reportAttributeAccessIssue]
+            limits = self.robot.data.soft_joint_pos_limits.torch  # pyright: ignore[reportAttributeAccessIssue]
+            limits = limits if ids is None else limits[ids]
             noise = sample_uniform(self.joint_bounds.expand(joint_pos.shape[1], 2), n, self.generator)
             joint_pos = perturb_joint_pos(joint_pos, noise, limits[..., 0], limits[..., 1])
+        return slots, frames, encoder_mask, root, joint_pos, state
+
+    def _resample_command(self, env_ids: Sequence[int] | slice) -> None:
+        if self._prepared:
+            return  # prepare_resets drew and wrote these envs before the step's host sync
+        ids = self._env_ids(env_ids)
+        if ids.numel() == 0:
+            return
+        slots, frames, encoder_mask, root, joint_pos, state = self._draw(ids)
+        ref = state.robot
+        self.slots[ids] = slots
+        self.frames[ids] = frames
+        self._cache.clear()
+        self.encoder_mask[ids] = encoder_mask
         write_reference_state(
             self.robot, ids, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
         )
         self.running_ref_root_height[ids] = ref.root_pos_w[:, 2]
         self._update_relative()
+
+    def prepare_resets(self, done: Tensor) -> None:
+        """Reset the motion command of the envs where ``done`` is True, without knowing them on the host.
+
+        The same draws as :meth:`_resample_command`, made for every env and kept where ``done`` (the
+        robots written with Isaac Lab's mask writes), and the failure record of :meth:`reset`. Called by
+        :class:`sonic_env.rl_env.SonicRLEnv` after the step's rewards and before Isaac Lab's
+        ``reset_buf.nonzero()`` host sync, so this work is queued while the GPU still runs the physics;
+        the ``reset`` / ``_resample_command`` of the same step then skip it. Relative reference: the
+        step's :meth:`compute` recomputes it. Random draws are made for all envs (different streams than
+        the index path, the same distributions).
+
+        Args:
+            done: ``(N,)`` bool, Isaac Lab's ``reset_buf`` of this step (terminated or timed out).
+        """
+        terminations = getattr(self._env, "termination_manager", None)
+        if self.training and terminations is not None:
+            steps = getattr(self._env, "episode_length_buf")  # noqa: B009 (ManagerBasedRLEnv only)
+            failed = terminations.terminated & (steps > 0)
+            self._failed.copy_(torch.where(done, failed, self._failed))
+            self._fail_slots.copy_(torch.where(done, self.slots, self._fail_slots))
+            self._fail_frames.copy_(torch.where(done, self.frames, self._fail_frames))
+        slots, frames, encoder_mask, root, joint_pos, state = self._draw(None)
+        ref = state.robot
+        self.slots.copy_(torch.where(done, slots, self.slots))
+        self.frames.copy_(torch.where(done, frames, self.frames))
+        self.encoder_mask.copy_(torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask))
+        self._cache.clear()
+        write_reference_state_masked(
+            self.robot, done, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
+        )
+        height = self.running_ref_root_height
+        height.copy_(torch.where(done, ref.root_pos_w[:, 2], height))
+        self._prepared = True
 
     def compute(self, dt: float) -> None:
         """Advance every env's frame (Isaac Lab's ``CommandTerm.compute`` without its resampling timer).
@@ -377,6 +434,7 @@ class MotionCommand(CommandTerm):
         CUDA) would never select an env and is skipped.
         """
         del dt
+        self._prepared = False
         self._update_metrics()
         self._update_command()
 

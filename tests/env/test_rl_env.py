@@ -1,0 +1,110 @@
+"""SonicRLEnv: the motion command's resets prepared before the step's host sync (``sonic_env.rl_env``).
+
+The reference is Isaac Lab's own order (``overlap_resets=False``): in eval mode, where the reset draws are
+deterministic (slot ``i mod k``, frame 0, a forced encoder), both orders must give bit-identical steps.
+In train mode the prepared path must leave the envs that are not done untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import torch
+
+from sonic_env.config import EnvConfig
+from sonic_env.env import SonicEnv
+from sonic_env.rl_env import SonicRLEnv
+
+NUM_ENVS = 4
+STEPS = 80
+
+
+def _rollout(config: EnvConfig) -> tuple[list[tuple[torch.Tensor, ...]], int, bool]:
+    env = SonicEnv(config)
+    try:
+        overlaps = env.env.overlaps_resets  # pyright: ignore[reportAttributeAccessIssue]
+        env.reset()
+        steps, dones = [], 0
+        for _ in range(STEPS):
+            step = env.step(torch.zeros(NUM_ENVS, 29))
+            tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
+            steps.append(
+                (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
+            )
+            dones += int(step.dones.sum())
+        return steps, dones, overlaps
+    finally:
+        env.close()
+
+
+def test_overlapped_resets_give_isaac_labs_steps_bit_for_bit_in_eval_mode(
+    sample_env_config: Callable[..., EnvConfig],
+) -> None:
+    """80 zero-action eval steps with resets: observations, rewards and dones equal Isaac Lab's order exactly."""
+    fields = {"mode": "eval", "motion": {"use_encoder": "g1"}}
+    overlapped, dones, overlaps = _rollout(sample_env_config(**fields))
+    plain, plain_dones, plain_overlaps = _rollout(sample_env_config(overlap_resets=False, **fields))
+    assert overlaps and not plain_overlaps
+    assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
+    for t, (a, b) in enumerate(zip(overlapped, plain, strict=True)):
+        for x, y in zip(a, b, strict=True):
+            assert torch.equal(x, y), f"step {t} differs"
+
+
+def test_prepare_resets_draws_only_the_done_envs(sample_env_config: Callable[..., EnvConfig]) -> None:
+    """Train mode: envs not done keep slot, frame, encoders and robot state; the done one is on its new reference."""
+    env = SonicEnv(sample_env_config())
+    try:
+        env.reset()
+        for _ in range(2):
+            env.step(torch.zeros(NUM_ENVS, 29))
+        cmd = env.command
+        robot = env.env.scene["robot"]
+        before = {
+            "slots": cmd.slots.clone(),
+            "frames": cmd.frames.clone(),
+            "encoders": cmd.encoder_mask.clone(),
+            "q": robot.data.joint_pos.torch.clone(),  # pyright: ignore[reportAttributeAccessIssue]
+            "root": robot.data.root_link_pose_w.torch.clone(),  # pyright: ignore[reportAttributeAccessIssue]
+        }
+        done = torch.tensor([False, True, False, False])
+        cmd.prepare_resets(done)
+        after = {
+            "slots": cmd.slots,
+            "frames": cmd.frames,
+            "encoders": cmd.encoder_mask,
+            "q": robot.data.joint_pos.torch,  # pyright: ignore[reportAttributeAccessIssue]
+            "root": robot.data.root_link_pose_w.torch,  # pyright: ignore[reportAttributeAccessIssue]
+        }
+        for key, value in before.items():
+            assert torch.equal(after[key][~done], value[~done]), key
+        assert int(cmd.frames[1]) < int(cmd.lib.resident_lengths[cmd.slots[1]])
+        assert cmd.encoder_mask[1].any()
+        q_ref = cmd.ref_joint_pos[1]
+        assert (robot.data.joint_pos.torch[1] - q_ref).abs().max() <= 0.1 + 1e-5  # pyright: ignore[reportAttributeAccessIssue]
+        root_ref = cmd.ref_body_pos_w[1, 0]
+        assert (robot.data.root_link_pose_w.torch[1, :2] - root_ref[:2]).abs().max() <= 0.05 + 1e-4  # pyright: ignore[reportAttributeAccessIssue]
+        slots = cmd.slots.clone()
+        cmd._resample_command(torch.tensor([1]))  # noqa: SLF001 (what Isaac Lab's reset calls next)
+        assert torch.equal(cmd.slots, slots), "a prepared env is not drawn twice"
+        cmd.compute(0.02)
+        assert not cmd._prepared  # noqa: SLF001
+    finally:
+        env.close()
+
+
+def test_overlap_is_off_when_something_reads_between_rewards_and_resets() -> None:
+    """compute_final_obs or active recorders (or overlap_resets=False) keep Isaac Lab's order."""
+    env = object.__new__(SonicRLEnv)
+
+    def configure(requested: bool, final_obs: bool, recorders: list[str]) -> bool:
+        env._overlap_requested = requested  # noqa: SLF001
+        env.cfg = SimpleNamespace(compute_final_obs=final_obs)  # pyright: ignore[reportAttributeAccessIssue]
+        env.recorder_manager = SimpleNamespace(active_terms=recorders)  # pyright: ignore[reportAttributeAccessIssue]
+        return env.overlaps_resets
+
+    assert configure(True, False, [])
+    assert not configure(False, False, [])
+    assert not configure(True, True, [])
+    assert not configure(True, False, ["frames"])
