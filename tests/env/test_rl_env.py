@@ -86,7 +86,7 @@ def test_prepare_resets_draws_only_the_done_envs(sample_env_config: Callable[...
         root_ref = cmd.ref_body_pos_w[1, 0]
         assert (robot.data.root_link_pose_w.torch[1, :2] - root_ref[:2]).abs().max() <= 0.05 + 1e-4  # pyright: ignore[reportAttributeAccessIssue]
         slots = cmd.slots.clone()
-        cmd._resample_command(torch.tensor([1]))  # noqa: SLF001 (what Isaac Lab's reset calls next)
+        cmd._resample_command([1])  # noqa: SLF001 (what Isaac Lab's reset calls next)
         assert torch.equal(cmd.slots, slots), "a prepared env is not drawn twice"
         cmd.compute(0.02)
         assert not cmd._prepared  # noqa: SLF001
