@@ -96,8 +96,7 @@ def points_local(
     Returns:
         ``(N, P, 3)``.
     """
-    ids = torch.as_tensor(body_ids, device=body_pos.device)
-    pos, quat = body_pos.index_select(1, ids), body_quat.index_select(1, ids)
+    pos, quat = body_pos[:, body_ids], body_quat[:, body_ids]
     point = pos + quat_apply(quat, offsets.to(pos).expand_as(pos))
     pelvis_q = body_quat[:, :1].expand_as(quat)
     return quat_apply_inverse(pelvis_q, point - body_pos[:, :1])
@@ -272,22 +271,22 @@ class MotionCommand(CommandTerm):
     @property
     def robot_body_pos_w(self) -> Tensor:
         """``(N, 14, 3)`` robot tracked bodies (link frames)."""
-        return self.robot.data.body_link_pos_w.torch.index_select(1, self._robot_body_index)  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_link_pos_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_quat_w(self) -> Tensor:
         """``(N, 14, 4)`` wxyz (Isaac Lab 3.0 stores xyzw; converted here)."""
-        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch.index_select(1, self._robot_body_index))  # pyright: ignore[reportAttributeAccessIssue]
+        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self._robot_body_index])  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_lin_vel_w(self) -> Tensor:
         """``(N, 14, 3)`` (Isaac Lab ``body_lin_vel_w``, the CoM velocity, as SONIC reads it)."""
-        return self.robot.data.body_lin_vel_w.torch.index_select(1, self._robot_body_index)  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_lin_vel_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def robot_body_ang_vel_w(self) -> Tensor:
         """``(N, 14, 3)``."""
-        return self.robot.data.body_ang_vel_w.torch.index_select(1, self._robot_body_index)  # pyright: ignore[reportAttributeAccessIssue]
+        return self.robot.data.body_ang_vel_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
     def ref_reward_points_local(self) -> Tensor:

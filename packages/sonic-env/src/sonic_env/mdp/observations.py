@@ -113,7 +113,7 @@ def gravity_direction(root_quat: Tensor) -> Tensor:
 
 def select_joints(values: Tensor, joint_ids: Sequence[int] | Tensor) -> Tensor:
     """``values[..., joint_ids]``: a canonical-order joint tensor in a term's order."""
-    return values.index_select(-1, index_tensor(joint_ids, values.device))
+    return values[..., index_tensor(joint_ids, values.device)]
 
 
 # ----------------------------------------------------------------------------------------- adapters
