@@ -78,6 +78,19 @@ def test_quat_apply_broadcasts_one_quat_over_many_vectors():
     np.testing.assert_allclose(quat_apply(q, v).numpy(), [[0, 1, 0], [-1, 0, 0]], atol=1e-12)
 
 
+def test_quat_apply_broadcasts_batch_dims_both_ways(rots):
+    """(N, 1, 4) quaternions over (N, B, 3) vectors, and (N, B, 4) over one (3,) vector: as scipy, per pair."""
+    a, _ = rots
+    q = wxyz(a)  # (N, 4)
+    v = torch.from_numpy(np.random.default_rng(1).normal(size=(N, 5, 3)))
+    want = np.stack([a.apply(v[:, k].numpy()) for k in range(5)], axis=1)
+    np.testing.assert_allclose(quat_apply(q.unsqueeze(1), v).numpy(), want, atol=1e-12)
+    want_inv = np.stack([a.inv().apply(v[:, k].numpy()) for k in range(5)], axis=1)
+    np.testing.assert_allclose(quat_apply_inverse(q.unsqueeze(1), v).numpy(), want_inv, atol=1e-12)
+    one = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
+    np.testing.assert_allclose(quat_apply(q, one).numpy(), a.apply(one.numpy()), atol=1e-12)
+
+
 def test_axis_angle_round_trip_matches_scipy(rots):
     """axis_angle_to_quat equals scipy from_rotvec; quat_to_axis_angle equals as_rotvec."""
     a, _ = rots

@@ -34,6 +34,7 @@ from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 from torch import Tensor
 
+from sonic_data import g1
 from sonic_data.g1 import TRACKED_BODY_NAMES
 from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, TeleopTargets
 from sonic_data.rotations import (
@@ -151,6 +152,12 @@ class MotionCommand(CommandTerm):
         self.pose_bounds = range_tensor(self.config.pose_range, AXES).to(self.device)
         self.velocity_bounds = range_tensor(self.config.velocity_range, AXES).to(self.device)
         self.joint_bounds = torch.tensor([list(self.config.joint_position_range)], device=self.device)
+        self._reset_noise_bounds = torch.cat(
+            (self.pose_bounds, self.velocity_bounds, self.joint_bounds.expand(g1.NUM_JOINTS, 2))
+        )
+        """``(6 + 6 + 29, 2)``: reset noise of root pose, root velocity and joints, drawn in one call."""
+        self._probs_resident: object = None
+        self._slot_probs = torch.empty(0)
 
         n, dev = self.num_envs, self.device
         self.slots = torch.zeros(n, dtype=torch.long, device=dev)
@@ -341,14 +348,8 @@ class MotionCommand(CommandTerm):
             env_ids = torch.arange(n, device=self.device) if ids is None else ids
             slots = env_ids % self.lib.num_resident
             frames = torch.zeros_like(slots)
-        probs = encoder_probabilities(
-            self.base_probs,
-            self.encoder_names,
-            self.lib.resident_has_smpl[slots],
-            self.lib.resident_has_soma[slots],
-        )
         encoder_mask = sample_encoder_mask(
-            probs,
+            self._slot_encoder_probs()[slots],
             self.encoder_names,
             teleop_prob_when_smpl=self.config.teleop_sample_prob_when_smpl,
             coactivate=self.config.use_encoder is None,
@@ -365,16 +366,21 @@ class MotionCommand(CommandTerm):
         )
         joint_pos = ref.joint_pos
         if self.training:
-            root = perturb_root(
-                root,
-                sample_uniform(self.pose_bounds, n, self.generator),
-                sample_uniform(self.velocity_bounds, n, self.generator),
-            )
+            noise = sample_uniform(self._reset_noise_bounds, n, self.generator)  # pose 6, velocity 6, joints
+            root = perturb_root(root, noise[:, :6], noise[:, 6:12])
             limits = self.robot.data.soft_joint_pos_limits.torch  # pyright: ignore[reportAttributeAccessIssue]
             limits = limits if ids is None else limits[ids]
-            noise = sample_uniform(self.joint_bounds.expand(joint_pos.shape[1], 2), n, self.generator)
-            joint_pos = perturb_joint_pos(joint_pos, noise, limits[..., 0], limits[..., 1])
+            joint_pos = perturb_joint_pos(joint_pos, noise[:, 12:], limits[..., 0], limits[..., 1])
         return slots, frames, encoder_mask, root, joint_pos, state
+
+    def _slot_encoder_probs(self) -> Tensor:
+        """``(R, E)`` encoder probabilities of each resident slot, computed once per resident set."""
+        if self._probs_resident is not self.lib.resident:
+            self._probs_resident = self.lib.resident
+            self._slot_probs = encoder_probabilities(
+                self.base_probs, self.encoder_names, self.lib.resident_has_smpl, self.lib.resident_has_soma
+            )
+        return self._slot_probs
 
     def _resample_command(self, env_ids: Sequence[int] | slice) -> None:
         if self._prepared:
@@ -412,20 +418,20 @@ class MotionCommand(CommandTerm):
         if self.training and terminations is not None:
             steps = getattr(self._env, "episode_length_buf")  # noqa: B009 (ManagerBasedRLEnv only)
             failed = terminations.terminated & (steps > 0)
-            self._failed.copy_(torch.where(done, failed, self._failed))
-            self._fail_slots.copy_(torch.where(done, self.slots, self._fail_slots))
-            self._fail_frames.copy_(torch.where(done, self.frames, self._fail_frames))
+            torch.where(done, failed, self._failed, out=self._failed)
+            torch.where(done, self.slots, self._fail_slots, out=self._fail_slots)
+            torch.where(done, self.frames, self._fail_frames, out=self._fail_frames)
         slots, frames, encoder_mask, root, joint_pos, state = self._draw(None)
         ref = state.robot
-        self.slots.copy_(torch.where(done, slots, self.slots))
-        self.frames.copy_(torch.where(done, frames, self.frames))
-        self.encoder_mask.copy_(torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask))
+        torch.where(done, slots, self.slots, out=self.slots)
+        torch.where(done, frames, self.frames, out=self.frames)
+        torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask, out=self.encoder_mask)
         self._cache.clear()
         write_reference_state_masked(
             self.robot, done, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
         )
         height = self.running_ref_root_height
-        height.copy_(torch.where(done, ref.root_pos_w[:, 2], height))
+        torch.where(done, ref.root_pos_w[:, 2], height, out=height)
         self._prepared = True
 
     def compute(self, dt: float) -> None:
