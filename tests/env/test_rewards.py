@@ -23,7 +23,14 @@ N, B, P = 4, len(g1.TRACKED_BODY_NAMES), 3
 CFG = RewardsConfig()
 
 
-def reference_state(seed: int = 0) -> SimpleNamespace:
+class TrackingDouble(SimpleNamespace):
+    """The motion command's tensors; the pelvis reads derive from ``robot_body_*`` as ``MotionCommand``'s do."""
+
+    robot_anchor_pos_w = property(lambda self: self.robot_body_pos_w[:, 0])
+    robot_anchor_quat_w = property(lambda self: self.robot_body_quat_w[:, 0])
+
+
+def reference_state(seed: int = 0) -> TrackingDouble:
     """A random reference with the robot exactly on it (robot tensors are copies)."""
     gen = torch.Generator().manual_seed(seed)
     pos = torch.randn(N, B, 3, generator=gen)
@@ -31,7 +38,7 @@ def reference_state(seed: int = 0) -> SimpleNamespace:
     lin = torch.randn(N, B, 3, generator=gen)
     ang = torch.randn(N, B, 3, generator=gen)
     points = torch.randn(N, P, 3, generator=gen)
-    return SimpleNamespace(
+    return TrackingDouble(
         ref_body_pos_w=pos,
         ref_body_quat_w=quat,
         ref_body_lin_vel_w=lin,

@@ -23,13 +23,20 @@ TRAIN = TerminationsConfig()
 EVAL = TerminationsConfig.model_validate("tracking/eval")
 
 
-def reference_state() -> SimpleNamespace:
+class TrackingDouble(SimpleNamespace):
+    """The motion command's tensors; the pelvis reads derive from ``robot_body_*`` as ``MotionCommand``'s do."""
+
+    robot_anchor_pos_w = property(lambda self: self.robot_body_pos_w[:, 0])
+    robot_anchor_quat_w = property(lambda self: self.robot_body_quat_w[:, 0])
+
+
+def reference_state() -> TrackingDouble:
     """The robot exactly on a standing reference (pelvis at 0.8 m), mid-clip."""
     gen = torch.Generator().manual_seed(0)
     pos = torch.randn(N, B, 3, generator=gen)
     pos[:, 0, 2] = 0.8
     quat = torch.nn.functional.normalize(torch.randn(N, B, 4, generator=gen), dim=-1)
-    return SimpleNamespace(
+    return TrackingDouble(
         ref_body_pos_w=pos,
         ref_body_quat_w=quat,
         body_pos_relative_w=pos.clone(),

@@ -288,6 +288,16 @@ class MotionCommand(CommandTerm):
         return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self._robot_body_index])  # pyright: ignore[reportAttributeAccessIssue]
 
     @property
+    def robot_anchor_pos_w(self) -> Tensor:
+        """``(N, 3)`` the robot's pelvis (``robot_body_pos_w[:, 0]`` without reading the other bodies)."""
+        return self.robot.data.body_link_pos_w.torch[:, self.robot_body_ids[0]]  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
+    def robot_anchor_quat_w(self) -> Tensor:
+        """``(N, 4)`` wxyz, the robot's pelvis (``robot_body_quat_w[:, 0]``)."""
+        return xyzw_to_wxyz(self.robot.data.body_link_quat_w.torch[:, self.robot_body_ids[0]])  # pyright: ignore[reportAttributeAccessIssue]
+
+    @property
     def robot_body_lin_vel_w(self) -> Tensor:
         """``(N, 14, 3)`` (Isaac Lab ``body_lin_vel_w``, the CoM velocity, as SONIC reads it)."""
         return self.robot.data.body_lin_vel_w.torch[:, self._robot_body_index]  # pyright: ignore[reportAttributeAccessIssue]
@@ -468,8 +478,8 @@ class MotionCommand(CommandTerm):
         pos, quat = relative_reference(
             self.ref_body_pos_w,
             self.ref_body_quat_w,
-            self.robot_body_pos_w[:, 0],
-            self.robot_body_quat_w[:, 0],
+            self.robot_anchor_pos_w,
+            self.robot_anchor_quat_w,
         )
         self.body_pos_relative_w.copy_(pos)
         self.body_quat_relative_w.copy_(quat)

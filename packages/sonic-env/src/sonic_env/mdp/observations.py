@@ -136,19 +136,19 @@ def command_multi_future(env: ManagerBasedEnv, joint_ids: list[int], shape: list
 def motion_anchor_ori_b(env: ManagerBasedEnv) -> Tensor:
     """``(N, 6)``: 6D of ``q_robot_pelvis⁻¹ · q_ref_pelvis`` at the current frame."""
     cmd = _cmd(env)
-    return relative_ori_6d(cmd.robot_body_quat_w[:, 0], cmd.ref_body_quat_w[:, 0])
+    return relative_ori_6d(cmd.robot_anchor_quat_w, cmd.ref_body_quat_w[:, 0])
 
 
 def motion_anchor_ori_b_mf(env: ManagerBasedEnv) -> Tensor:
     """``(N, F, 6)``: the anchor orientation of every g1 future frame."""
     cmd = _cmd(env)
-    return relative_ori_6d(cmd.robot_body_quat_w[:, 0], cmd.g1_future.robot.root_quat_w)
+    return relative_ori_6d(cmd.robot_anchor_quat_w, cmd.g1_future.robot.root_quat_w)
 
 
 def motion_anchor_pos_b(env: ManagerBasedEnv) -> Tensor:
     """``(N, 3)``: reference pelvis position in the robot pelvis frame."""
     cmd = _cmd(env)
-    return point_in_frame(cmd.robot_body_pos_w[:, 0], cmd.robot_body_quat_w[:, 0], cmd.ref_body_pos_w[:, 0])
+    return point_in_frame(cmd.robot_anchor_pos_w, cmd.robot_anchor_quat_w, cmd.ref_body_pos_w[:, 0])
 
 
 def vr_3point_local_target(env: ManagerBasedEnv) -> Tensor:
@@ -170,7 +170,7 @@ def human_joints_multi_future_local(env: ManagerBasedEnv, kind: str) -> Tensor:
 def human_root_ori_b_multi_future(env: ManagerBasedEnv, kind: str) -> Tensor:
     """``(N, F, 6)``: 6D of ``q_robot_pelvis⁻¹ · q_human_root(f)``."""
     cmd = _cmd(env)
-    return relative_ori_6d(cmd.robot_body_quat_w[:, 0], cmd.human_window(kind).root_quat)
+    return relative_ori_6d(cmd.robot_anchor_quat_w, cmd.human_window(kind).root_quat)
 
 
 def joint_pos_multi_future_wrist(env: ManagerBasedEnv, joint_ids: list[int]) -> Tensor:
@@ -207,7 +207,7 @@ def last_action(env: ManagerBasedEnv, action_ids: list[int], action_name: str = 
 
 def gravity_dir(env: ManagerBasedEnv) -> Tensor:
     """``(N, 3)``: gravity direction in the robot pelvis frame."""
-    return gravity_direction(_cmd(env).robot_body_quat_w[:, 0])
+    return gravity_direction(_cmd(env).robot_anchor_quat_w)
 
 
 def body_pos_b(env: ManagerBasedEnv, body_ids: list[int]) -> Tensor:

@@ -45,6 +45,8 @@ class TrackingState(Protocol):
     body_quat_relative_w: Tensor  # (N, 14, 4) wxyz
     robot_body_pos_w: Tensor  # (N, 14, 3)
     robot_body_quat_w: Tensor  # (N, 14, 4) wxyz
+    robot_anchor_pos_w: Tensor  # (N, 3), robot_body_pos_w[:, ANCHOR]
+    robot_anchor_quat_w: Tensor  # (N, 4) wxyz, robot_body_quat_w[:, ANCHOR]
     robot_body_lin_vel_w: Tensor  # (N, 14, 3)
     robot_body_ang_vel_w: Tensor  # (N, 14, 3)
     ref_reward_points_local: Tensor  # (N, P, 3)
@@ -146,7 +148,7 @@ def tracking_error_metrics(state: TrackingState) -> dict[str, Tensor]:
     """
     return {
         "rewards/anchor_pos_err": anchor_position_error(
-            state.ref_body_pos_w[:, ANCHOR], state.robot_body_pos_w[:, ANCHOR]
+            state.ref_body_pos_w[:, ANCHOR], state.robot_anchor_pos_w
         ),
         "rewards/body_pos_err": mean_body_position_error(state.body_pos_relative_w, state.robot_body_pos_w),
     }
@@ -160,13 +162,13 @@ def tracking_error_metrics(state: TrackingState) -> dict[str, Tensor]:
 def tracking_anchor_pos(env: ManagerBasedRLEnv, std: float, command_name: str = MOTION_COMMAND) -> Tensor:
     """Pelvis position in the world frame (z included)."""
     s = tracking_state(env, command_name)
-    return position_exp(s.ref_body_pos_w[:, ANCHOR], s.robot_body_pos_w[:, ANCHOR], std)
+    return position_exp(s.ref_body_pos_w[:, ANCHOR], s.robot_anchor_pos_w, std)
 
 
 def tracking_anchor_ori(env: ManagerBasedRLEnv, std: float, command_name: str = MOTION_COMMAND) -> Tensor:
     """Pelvis orientation in the world frame."""
     s = tracking_state(env, command_name)
-    return orientation_exp(s.ref_body_quat_w[:, ANCHOR], s.robot_body_quat_w[:, ANCHOR], std)
+    return orientation_exp(s.ref_body_quat_w[:, ANCHOR], s.robot_anchor_quat_w, std)
 
 
 def tracking_relative_body_pos(

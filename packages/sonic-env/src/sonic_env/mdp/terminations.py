@@ -125,7 +125,7 @@ def exceeded_anchor_height(
     :func:`height_threshold`."""
     s = tracking_state(env, command_name)
     limit = height_threshold(s.running_ref_root_height, threshold, adaptive_threshold, adaptive_below_height)
-    return height_exceeded(s.ref_body_pos_w[:, ANCHOR, 2], s.robot_body_pos_w[:, ANCHOR, 2], limit)
+    return height_exceeded(s.ref_body_pos_w[:, ANCHOR, 2], s.robot_anchor_pos_w[:, 2], limit)
 
 
 def exceeded_anchor_ori(
@@ -133,7 +133,7 @@ def exceeded_anchor_ori(
 ) -> Tensor:
     """Full pelvis orientation error against the reference (world)."""
     s = tracking_state(env, command_name)
-    return orientation_exceeded(s.ref_body_quat_w[:, ANCHOR], s.robot_body_quat_w[:, ANCHOR], threshold)
+    return orientation_exceeded(s.ref_body_quat_w[:, ANCHOR], s.robot_anchor_quat_w, threshold)
 
 
 def exceeded_body_height(
