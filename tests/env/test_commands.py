@@ -20,6 +20,7 @@ from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
 from sonic_env.env_cfg import build_env_cfg
 from sonic_env.mdp.commands import MotionCommand, MotionCommandCfg, relative_reference
+from sonic_env.mdp.encoder_sampling import encoder_probabilities
 from sonic_env.mdp.observations import human_joints_local
 
 NUM_ENVS = 4
@@ -204,6 +205,17 @@ def test_redraw_draws_new_resident_clips_and_resets_every_env(env: SonicEnv) -> 
     assert env.command.lib._builds == builds + 1  # noqa: SLF001
     assert (env.env.episode_length_buf == 0).all()
     assert (env.command.slots < env.command.lib.num_resident).all()
+    # The per-slot encoder probabilities follow the resident set: make the next one lack SMPL everywhere.
+    cmd, lib = env.command, env.command.lib
+    before = cmd._slot_encoder_probs().clone()  # noqa: SLF001
+    lib.set_resident([0, 1])
+    lib.resident.has_smpl.zero_()
+    fresh = encoder_probabilities(
+        cmd.base_probs, cmd.encoder_names, lib.resident_has_smpl, lib.resident_has_soma
+    )
+    assert not torch.equal(fresh, before), "precondition: the tables differ"
+    assert torch.equal(cmd._slot_encoder_probs(), fresh)  # noqa: SLF001
+    env.redraw()
 
 
 def test_reference_windows_use_sonics_spacing_and_joint_orders(env: SonicEnv) -> None:
