@@ -5,7 +5,7 @@ For each env count, one child process (Isaac Lab allows one simulation per proce
 warm-up iterations, then times ``collect()`` and ``learn()`` separately, and times the env alone
 (the same env stepped with zero actions, 24 steps). It prints one JSON line per env count:
 env-steps/s end to end, collect and learn ms per iteration, env-only env-steps/s, peak GPU memory.
-Physics-only figures come from ``benchmarks/env_step.py --minimal``; run both in one device call so
+Physics-only figures come from ``benchmarks/env_step.py --variant minimal``; run both in one device call so
 the ratios compare on the same machine.
 
 Usage (GPU machine, after staging the simulator; see benchmarks/README.md)::
