@@ -132,6 +132,29 @@ def test_modalities_per_clip() -> None:
     np.testing.assert_allclose(s.soma.joints[2].numpy(), host.soma_joints[soma_row], atol=1e-7)
 
 
+def test_joints_local_are_the_joints_in_each_frames_root_frame() -> None:
+    """``joints_local`` (precomputed per frame) = scipy's inverse root rotation of the joints; zeros where absent."""
+    host = _host()
+    lib = MotionLibrary(_cfg(), num_envs=4, host=host)
+    s = lib.state(torch.tensor([0, 0, 1, 3]), torch.tensor([0, 7, 4, 9]), parts=("smpl", "soma"))
+    assert s.smpl is not None and s.soma is not None
+    for i, frame in ((0, 0), (1, 7)):
+        want = (
+            Rotation.from_quat(host.smpl_root_quat[frame], scalar_first=True)
+            .inv()
+            .apply(host.smpl_joints[frame])
+        )
+        np.testing.assert_allclose(s.smpl.joints_local[i].numpy(), want.reshape(-1), atol=1e-5)
+    assert s.smpl.joints_local.shape == (4, 72) and s.smpl.joints_local[2].abs().max() == 0
+    soma_row = host.soma_offsets[3] + 9
+    want = (
+        Rotation.from_quat(host.soma_root_quat[soma_row], scalar_first=True)
+        .inv()
+        .apply(host.soma_joints[soma_row])
+    )
+    np.testing.assert_allclose(s.soma.joints_local[3].numpy(), want.reshape(-1), atol=1e-5)
+
+
 def test_resident_set_is_bounded_and_small_library_skips_redraw() -> None:
     """At most min(num_envs, max_resident_clips) slots; a library that fits is never redrawn."""
     host = _host(n=6)

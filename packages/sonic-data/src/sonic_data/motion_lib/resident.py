@@ -43,17 +43,28 @@ _FK_CHUNK = 1 << 17
 def _human_table(
     rows: np.ndarray, joints: np.ndarray, quat: np.ndarray, device: torch.device
 ) -> tuple[Tensor, Tensor]:
-    """Packed ``(1 + n, J·3 + 4)`` table with a zero/identity row 0, and per-frame table rows."""
+    """Packed ``(1 + n, 2·J·3 + 4)`` table with a zero/identity row 0, and per-frame table rows.
+
+    Row layout ``[joints 3J | root quat 4 | joints in the root frame 3J]`` (:class:`HumanFrames`): the last
+    block is ``q⁻¹ ⊗ joint`` per frame, which depends on the reference only, so it is computed here once
+    (on ``device``, with the same operators the per-step observation used) instead of every env step.
+    """
     present = rows >= 0
     take = rows[present]
     num_joints = joints.shape[1]
-    table = np.zeros((1 + len(take), num_joints * 3 + 4), dtype=np.float32)
-    table[0, -4] = 1.0
-    table[1:, : num_joints * 3] = joints[take].reshape(len(take), num_joints * 3)
-    table[1:, -4:] = quat[take]
+    width = num_joints * 3
+    table = np.zeros((1 + len(take), 2 * width + 4), dtype=np.float32)
+    table[0, width] = 1.0
+    table[1:, :width] = joints[take].reshape(len(take), width)
+    table[1:, width : width + 4] = quat[take]
+    packed = torch.from_numpy(table).to(device)
+    local = quat_apply_inverse(
+        packed[:, width : width + 4].unsqueeze(1), packed[:, :width].unflatten(-1, (-1, 3))
+    )
+    packed[:, width + 4 :] = local.flatten(1)
     frame_rows = np.zeros(len(rows), dtype=np.int64)
     frame_rows[present] = 1 + np.arange(len(take))
-    return torch.from_numpy(table).to(device), torch.from_numpy(frame_rows).to(device)
+    return packed, torch.from_numpy(frame_rows).to(device)
 
 
 class ResidentSet:
@@ -71,8 +82,8 @@ class ResidentSet:
         upper_source: ``(R,)`` library clip lending a slot its upper body, -1 if none.
         robot: ``(Fr, 58 + 13K)`` packed robot rows.
         teleop: ``(Fr, 21)`` VR 3-point targets ``[local_pos 3·3 | local_quat 3·4]``.
-        smpl: ``(1 + n, 76)`` SMPL table; ``smpl_rows`` ``(Fr,)`` maps frames into it.
-        soma: ``(1 + n, 3J + 4)`` SOMA table; ``soma_rows`` ``(Fr,)`` maps frames into it.
+        smpl: ``(1 + n, 2·3J + 4)`` SMPL table (:func:`_human_table`); ``smpl_rows`` ``(Fr,)`` maps frames into it.
+        soma: ``(1 + n, 2·3J + 4)`` SOMA table; ``soma_rows`` ``(Fr,)`` maps frames into it.
     """
 
     def __init__(

@@ -87,13 +87,15 @@ class RobotFrames:
 class HumanFrames:
     """SMPL or SOMA reference at the queried frames (zeros where the clip has none).
 
-    Holds the gathered rows ``data`` ``(*B, 3J + 4)`` and their table rows ``rows`` ``(*B,)``
-    (0 = the clip has no such data).
+    Holds the gathered rows ``data`` ``(*B, 2·3J + 4)`` = ``[joints 3J | root quat 4 | joints local 3J]`` and
+    their table rows ``rows`` ``(*B,)`` (0 = the clip has no such data).
 
     Properties:
         joints: ``(*B, J, 3)`` joint positions, Z up, relative to the root position (m); J = 24
             (SMPL) or 26 (SOMA).
         root_quat: ``(*B, 4)`` root orientation, Z up, body-model base removed (identity where absent).
+        joints_local: ``(*B, 3J)`` the joints rotated into the root frame (``root_quat⁻¹ ⊗ joint``),
+            flattened; precomputed per frame by the library.
         valid: ``(*B,)`` bool, whether the clip has this modality (the env zeroes the encoder's
             probability where false).
     """
@@ -102,14 +104,23 @@ class HumanFrames:
     rows: Tensor
 
     @property
+    def _width(self) -> int:
+        return (self.data.shape[-1] - 4) // 2
+
+    @property
     def joints(self) -> Tensor:
         """``(*B, J, 3)`` joint positions (m)."""
-        return self.data[..., :-4].unflatten(-1, (-1, 3))
+        return self.data[..., : self._width].unflatten(-1, (-1, 3))
 
     @property
     def root_quat(self) -> Tensor:
         """``(*B, 4)`` root orientation (wxyz)."""
-        return self.data[..., -4:]
+        return self.data[..., self._width : self._width + 4]
+
+    @property
+    def joints_local(self) -> Tensor:
+        """``(*B, 3J)`` joints in their frame's root frame, flattened (m)."""
+        return self.data[..., self._width + 4 :]
 
     @property
     def valid(self) -> Tensor:
