@@ -104,8 +104,8 @@ def quat_conj_mul(a: Tensor, b: Tensor) -> Tensor:
     return _quat_product(a, b, _QUAT_CONJ_MUL)
 
 
-def _rotate(q: Tensor, v: Tensor, sign: float) -> Tensor:
-    """``v`` rotated by ``q`` (``sign`` 1) or by its inverse (``sign`` -1): ``v ± w·u + xyz × u``, ``u = 2·xyz × v``.
+def _rotate(q: Tensor, v: Tensor, inverse: bool) -> Tensor:
+    """``v`` rotated by ``q`` or (``inverse``) by its inverse: ``v ± w·u + xyz × u``, ``u = 2·xyz × v``.
 
     ``torch.cross`` and the arithmetic broadcast the batch dims (``cross`` needs equal ranks: the lower-rank side
     gets leading 1s), so nothing is expanded when the shapes already agree (fewer operators per call: these run a
@@ -118,18 +118,18 @@ def _rotate(q: Tensor, v: Tensor, sign: float) -> Tensor:
     xyz = q[..., 1:]
     u = 2.0 * torch.cross(xyz, v, dim=-1)
     w_u = q[..., :1] * u
-    turned = v + w_u if sign > 0 else v - w_u
+    turned = v - w_u if inverse else v + w_u
     return turned + torch.cross(xyz, u, dim=-1)
 
 
 def quat_apply(q: Tensor, v: Tensor) -> Tensor:
     """Rotate vectors ``v`` (..., 3) by unit quaternions ``q`` (..., 4); batch dims broadcast."""
-    return _rotate(q, v, 1.0)
+    return _rotate(q, v, inverse=False)
 
 
 def quat_apply_inverse(q: Tensor, v: Tensor) -> Tensor:
     """Rotate vectors ``v`` by the inverse of unit quaternions ``q`` (world → body frame); batch dims broadcast."""
-    return _rotate(q, v, -1.0)
+    return _rotate(q, v, inverse=True)
 
 
 def axis_angle_to_quat(rotvec: Tensor, eps: float = 1e-8) -> Tensor:

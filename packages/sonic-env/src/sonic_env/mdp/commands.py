@@ -36,7 +36,7 @@ from torch import Tensor
 
 from sonic_data import g1
 from sonic_data.g1 import TRACKED_BODY_NAMES
-from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, TeleopTargets
+from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, RobotFrames, TeleopTargets
 from sonic_data.rotations import (
     quat_apply,
     quat_apply_inverse,
@@ -149,12 +149,14 @@ class MotionCommand(CommandTerm):
         )
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(cfg.seed + 1)
-        self.pose_bounds = range_tensor(self.config.pose_range, AXES).to(self.device)
-        self.velocity_bounds = range_tensor(self.config.velocity_range, AXES).to(self.device)
-        self.joint_bounds = torch.tensor([list(self.config.joint_position_range)], device=self.device)
+        joint_bounds = torch.tensor([list(self.config.joint_position_range)]).expand(g1.NUM_JOINTS, 2)
         self._reset_noise_bounds = torch.cat(
-            (self.pose_bounds, self.velocity_bounds, self.joint_bounds.expand(g1.NUM_JOINTS, 2))
-        )
+            (
+                range_tensor(self.config.pose_range, AXES),
+                range_tensor(self.config.velocity_range, AXES),
+                joint_bounds,
+            )
+        ).to(self.device)
         """``(6 + 6 + 29, 2)``: reset noise of root pose, root velocity and joints, drawn in one call."""
         self._probs_resident: object = None
         self._slot_probs = torch.empty(0)
@@ -345,10 +347,10 @@ class MotionCommand(CommandTerm):
             self._fail_frames[ids] = self.frames[ids]
         return super().reset(env_ids)
 
-    def _draw(self, ids: Tensor | None) -> tuple[Tensor, Tensor, Tensor, RootState, Tensor, MotionState]:
+    def _draw(self, ids: Tensor | None) -> tuple[Tensor, Tensor, Tensor, RootState, Tensor, RobotFrames]:
         """New episode starts for ``ids`` (None: every env): slots, frames, encoder mask, robot state.
 
-        Returns ``(slots, frames, encoder_mask, root, joint_pos, reference)`` for those envs, the robot
+        Returns ``(slots, frames, encoder_mask, root, joint_pos, reference robot frames)`` for those envs, the robot
         state with the reset noise of train mode; the reference's joint velocities are written unchanged.
         """
         n = self.num_envs if ids is None else ids.numel()
@@ -365,8 +367,7 @@ class MotionCommand(CommandTerm):
             coactivate=self.config.use_encoder is None,
             generator=self.generator,
         )
-        state = self.lib.state(slots, frames, parts=())
-        ref = state.robot
+        ref = self.lib.state(slots, frames, parts=()).robot
         origins = self._env.scene.env_origins if ids is None else self._env.scene.env_origins[ids]
         root = RootState(
             pos=ref.root_pos_w + origins,
@@ -381,7 +382,7 @@ class MotionCommand(CommandTerm):
             limits = self.robot.data.soft_joint_pos_limits.torch  # pyright: ignore[reportAttributeAccessIssue]
             limits = limits if ids is None else limits[ids]
             joint_pos = perturb_joint_pos(joint_pos, noise[:, 12:], limits[..., 0], limits[..., 1])
-        return slots, frames, encoder_mask, root, joint_pos, state
+        return slots, frames, encoder_mask, root, joint_pos, ref
 
     def _slot_encoder_probs(self) -> Tensor:
         """``(R, E)`` encoder probabilities of each resident slot, computed once per resident set."""
@@ -398,8 +399,7 @@ class MotionCommand(CommandTerm):
         ids = self._env_ids(env_ids)
         if ids.numel() == 0:
             return
-        slots, frames, encoder_mask, root, joint_pos, state = self._draw(ids)
-        ref = state.robot
+        slots, frames, encoder_mask, root, joint_pos, ref = self._draw(ids)
         self.slots[ids] = slots
         self.frames[ids] = frames
         self._cache.clear()
@@ -431,8 +431,7 @@ class MotionCommand(CommandTerm):
             torch.where(done, failed, self._failed, out=self._failed)
             torch.where(done, self.slots, self._fail_slots, out=self._fail_slots)
             torch.where(done, self.frames, self._fail_frames, out=self._fail_frames)
-        slots, frames, encoder_mask, root, joint_pos, state = self._draw(None)
-        ref = state.robot
+        slots, frames, encoder_mask, root, joint_pos, ref = self._draw(None)
         torch.where(done, slots, self.slots, out=self.slots)
         torch.where(done, frames, self.frames, out=self.frames)
         torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask, out=self.encoder_mask)
