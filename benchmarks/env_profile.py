@@ -74,10 +74,23 @@ def timed(totals: dict[str, float], sync: Callable[[], None]) -> Callable[[str, 
 
 
 def instrument(env: Any, wrap: Callable[[str, Callable[..., Any]], Any] = ranged) -> None:
-    """Wrap (``wrap(name, fn)``) the managers' per-step calls, the scene and the simulation step."""
-    for attr in ("observation_manager", "reward_manager", "termination_manager", "command_manager"):
-        manager = getattr(env, attr)
-        manager.compute = wrap(f"sonic/{attr}.compute", manager.compute)
+    """Wrap (``wrap(name, fn)``) the managers' per-step calls, the scene and the simulation step.
+
+    With CUDA graphs (``env.step_graphs`` captured) the replayed segments are wrapped instead of the
+    managers (a wrapper inside a capture would synchronise there).
+    """
+    graphs = getattr(env, "step_graphs", None)
+    if graphs is not None:
+        run = graphs.run
+
+        def run_segment(name: str, fn: Callable[[], Any]) -> Any:
+            return wrap(f"sonic/segment.{name}", run)(name, fn)
+
+        graphs.run = run_segment
+    else:
+        for attr in ("observation_manager", "reward_manager", "termination_manager", "command_manager"):
+            manager = getattr(env, attr)
+            manager.compute = wrap(f"sonic/{attr}.compute", manager.compute)
     env.action_manager.process_action = wrap("sonic/action.process", env.action_manager.process_action)
     env.action_manager.apply_action = wrap("sonic/action.apply", env.action_manager.apply_action)
     env.event_manager.apply = wrap("sonic/event_manager.apply", env.event_manager.apply)
@@ -177,6 +190,9 @@ def main() -> None:
     parser.add_argument("--trace", default=None, help="write the Chrome trace here")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     parser.add_argument(
+        "--cuda-graphs", action="store_true", help="EnvConfig.cuda_graphs (replayed manager math)"
+    )
+    parser.add_argument(
         "--mode",
         choices=("torch", "sections", "cprofile"),
         default="torch",
@@ -187,7 +203,7 @@ def main() -> None:
     from sonic_env.env import SonicEnv
 
     data = sample_data(args.data, "sonic_env_profile_")
-    env = SonicEnv(env_config(args.terrain, args.num_envs, args.device, data))
+    env = SonicEnv(env_config(args.terrain, args.num_envs, args.device, data, args.cuda_graphs))
     env.reset()
     actions = torch.zeros(args.num_envs, len(env.policy_io.joint_names), device=env.device)
     on_cuda = str(env.device).startswith("cuda")

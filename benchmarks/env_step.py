@@ -50,7 +50,7 @@ def sample_data(data: str | None, prefix: str) -> str:
     return str(build_sample_dataset(os.path.join(tempfile.mkdtemp(prefix=prefix), "sample_data")).root)
 
 
-def env_config(terrain: str, num_envs: int, device: str, data_dir: str) -> Any:
+def env_config(terrain: str, num_envs: int, device: str, data_dir: str, cuda_graphs: bool = False) -> Any:
     """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks)."""
     from sonic_env.config import EnvConfig
 
@@ -64,6 +64,7 @@ def env_config(terrain: str, num_envs: int, device: str, data_dir: str) -> Any:
             "num_envs": num_envs,
             "device": device,
             "seed": 0,
+            "cuda_graphs": cuda_graphs,
             "config": {"terrain_type": terrain},
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
         }
@@ -126,6 +127,7 @@ def _measure(
     probe: int,
     data_dir: str,
     random_actions: bool = False,
+    cuda_graphs: bool = False,
 ) -> dict[str, object]:
     """Build one env, step it, probe its contacts and robot states, close it; return the figures.
 
@@ -137,7 +139,7 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = env_config(terrain, num_envs, device, data_dir)
+    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs)
     start = time.perf_counter()
     env = make_env(config) if variant == "full" else _minimal_env(config)
     build_s = time.perf_counter() - start
@@ -191,6 +193,7 @@ def _measure(
         "build_s": round(build_s, 1),
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
         "actions": "random" if random_actions else "zero",
+        "cuda_graphs": cuda_graphs and variant == "full",
         "peak_usage": peak_usage(samples),
         "probe_steps": probe,
         "nonfinite_worlds": int(nonfinite.sum()),
@@ -214,6 +217,7 @@ def _child(args: argparse.Namespace) -> None:
                 args.probe,
                 args.data,
                 args.actions == "random",
+                args.cuda_graphs,
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -238,6 +242,9 @@ def main() -> None:
     parser.add_argument(
         "--actions", choices=("zero", "random"), default="zero", help="random: uniform in [-1, 1], seed 0"
     )
+    parser.add_argument(
+        "--cuda-graphs", action="store_true", help="full env: EnvConfig.cuda_graphs (replayed manager math)"
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -256,7 +263,7 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--child", "--terrain", terrain, "--variant", variant]
                 cmd += ["--num-envs", *map(str, sizes), "--device", args.device, "--data", args.data]
                 cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--probe", str(args.probe)]
-                cmd += ["--actions", args.actions]
+                cmd += ["--actions", args.actions] + (["--cuda-graphs"] if args.cuda_graphs else [])
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

@@ -52,6 +52,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         f"++manager_env.commands.motion.motion_lib_cfg.motion_file={args.data}/robot_filtered",
         f"++manager_env.commands.motion.motion_lib_cfg.smpl_motion_file={args.data}/smpl_filtered",
         "++manager_env.commands.motion.motion_lib_cfg.multi_thread=False",
+        f"++manager_env.cuda_graphs={args.cuda_graphs}",
     ]
     config, start = resolve_config(overrides)
     t0 = time.perf_counter()
@@ -90,6 +91,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         "device": device,
         "tf32": args.tf32,
         "bf16": args.bf16,
+        "cuda_graphs": args.cuda_graphs,
         "iterations": it,
         "env_steps_per_s": round(num_envs * steps * it / (collect_s + learn_s), 1),
         "collect_ms_per_iter": round(1000 * collect_s / it, 1),
@@ -115,6 +117,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     parser.add_argument("--tf32", action="store_true", help="tf32=True: allow TF32 matmuls (opt-in)")
     parser.add_argument("--bf16", action="store_true", help="bf16=True: bf16 autocast in learning (opt-in)")
+    parser.add_argument("--cuda-graphs", action="store_true", help="manager_env.cuda_graphs=True (opt-in)")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,6 +130,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", "--num-envs", str(n), "--device", args.device]
         cmd += ["--exp", args.exp, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
         cmd += ["--data", args.data] + (["--tf32"] if args.tf32 else []) + (["--bf16"] if args.bf16 else [])
+        cmd += ["--cuda-graphs"] if args.cuda_graphs else []
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:

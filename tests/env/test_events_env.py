@@ -29,6 +29,7 @@ from sonic_env.actions import sonic_action_cfg
 from sonic_env.config import EnvConfig
 from sonic_env.env_cfg import SonicSceneCfg, contact_sensor_cfg, ground_cfg, sim_cfg
 from sonic_env.mdp.events import SonicEventsCfg, event_terms_cfg
+from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp_config import EventsConfig
 from sonic_env.robot import g1_articulation_cfg
 
@@ -248,3 +249,35 @@ def test_push_adds_a_velocity_within_the_ranges_in_train_only(env: ManagerBasedR
     bounds = torch.tensor(list(push.velocity_range().values()))
     assert ((delta >= bounds[:, 0] - 1e-6) & (delta <= bounds[:, 1] + 1e-6)).all()
     assert (delta.abs().sum(-1) > 1e-3).all()
+
+
+def test_masked_push_pushes_exactly_the_due_envs(env: ManagerBasedRLEnv) -> None:
+    """The sync-free interval push (CUDA-graphed step): due envs pushed within the ranges, others untouched.
+
+    It counts down Isaac Lab's own per-env timers: the due envs draw their next interval inside
+    ``interval_range_s``, the others lose ``dt``.
+    """
+    events = env.event_manager
+    assert supports_masked_interval(events)
+    if env.cfg.events.push_robot is None:  # pyright: ignore[reportAttributeAccessIssue]
+        assert not MaskedIntervalEvents(env)._terms  # noqa: SLF001
+        return
+    env.reset()
+    masked = MaskedIntervalEvents(env)
+    timers = events._interval_term_time_left[0]  # noqa: SLF001 (Isaac Lab's countdown, shared)
+    timers.copy_(torch.tensor([0.01, 3.0, 0.01, 3.0]))
+    robot = env.scene["robot"]
+    before = robot.data.root_vel_w.torch.clone()  # pyright: ignore[reportAttributeAccessIssue]
+    masked.apply(0.02)
+    after = robot.data.root_vel_w.torch.clone()  # pyright: ignore[reportAttributeAccessIssue]
+    due = torch.tensor([True, False, True, False])
+    assert torch.equal(after[~due], before[~due])
+    push = EVENTS.push_robot
+    assert push is not None
+    bounds = torch.tensor(list(push.velocity_range().values()))
+    delta = after[due] - before[due]
+    assert ((delta >= bounds[:, 0] - 1e-5) & (delta <= bounds[:, 1] + 1e-5)).all()
+    assert (delta.abs().sum(-1) > 1e-3).all()
+    low, high = push.interval_range_s
+    assert ((timers[due] >= low) & (timers[due] <= high)).all()
+    assert torch.allclose(timers[~due], torch.full((2,), 2.98))

@@ -89,7 +89,7 @@ def test_prepare_resets_draws_only_the_done_envs(sample_env_config: Callable[...
         cmd._resample_command([1])  # noqa: SLF001 (what Isaac Lab's reset calls next)
         assert torch.equal(cmd.slots, slots), "a prepared env is not drawn twice"
         cmd.compute(0.02)
-        assert not cmd._prepared  # noqa: SLF001
+        assert not cmd.resets_prepared
     finally:
         env.close()
 

@@ -281,6 +281,11 @@ class EnvConfig(BaseModel):
         description="Draw the motion command's resets before the step's host sync so they overlap the physics "
         "(sonic_env.rl_env; same results, other random streams for the reset draws). False: Isaac Lab's order.",
     )
+    cuda_graphs: bool = Field(
+        default=False,
+        description="On CUDA, replay the step's manager math (terminations, rewards, resets, command, observations) "
+        "as CUDA graphs (sonic_env.step_graphs); needs overlap_resets and no viewer. Ignored on CPU.",
+    )
     replay: bool = Field(
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",

@@ -242,10 +242,14 @@ def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBa
     Only one env (one simulation context) can exist per process; close it before building another.
     The env is a :class:`~sonic_env.rl_env.SonicRLEnv` (Isaac Lab's, with the motion command's resets
     queued before the step's host sync), with that overlap off under ``config.overlap_resets=False``
-    or a live viewer (its UI may reset envs on its own).
+    or a live viewer (its UI may reset envs on its own); the step's manager math is replayed as CUDA
+    graphs under ``config.cuda_graphs`` (CUDA only; not with replay, which writes robots every step).
     """
     cfg = env_cfg if env_cfg is not None else build_env_cfg(config)
-    env = SonicRLEnv(cfg, overlap_resets=config.overlap_resets and config.viewer is None)
+    overlap = config.overlap_resets and config.viewer is None
+    env = SonicRLEnv(
+        cfg, overlap_resets=overlap, cuda_graphs=config.cuda_graphs and overlap and not config.replay
+    )
     robot = env.scene["robot"]
     try:
         check_robot_names(robot.data.joint_names, robot.data.body_names)

@@ -18,7 +18,7 @@ import torch
 from isaaclab.assets import Articulation
 
 from sonic_data import g1
-from sonic_data.rotations import wxyz_to_xyzw
+from sonic_data.rotations import quat_apply, wxyz_to_xyzw
 
 
 def _state_tensors(
@@ -105,6 +105,7 @@ def write_reference_state_masked(
 
     Isaac Lab's ``*_mask`` writes take a device mask instead of an index list, so no host
     synchronisation is needed to know which envs to write (rows where the mask is False are ignored).
+    The root velocity is written as the CoM velocity (the same state; see the comment in the body).
 
     Raises:
         ValueError: if ``env_mask`` is not ``(N,)`` bool or a tensor is not ``(N, ...)``.
@@ -120,5 +121,10 @@ def write_reference_state_masked(
     )  # fmt: skip
     mask = env_mask.contiguous()
     robot.write_root_link_pose_to_sim_mask(root_pose=pose, env_mask=mask)  # pyright: ignore[reportArgumentType]
-    robot.write_root_link_velocity_to_sim_mask(root_velocity=velocity, env_mask=mask)  # pyright: ignore[reportArgumentType]
+    # The root's CoM velocity, v_com = v_link + ω × (q ⊗ c_b): Isaac Lab's link-velocity write reads its lazily
+    # derived link velocity, which a CUDA-graph capture does not allow (sonic_env.step_graphs).
+    com_b = robot.data.body_com_pos_b.torch[:, 0]  # pyright: ignore[reportAttributeAccessIssue]
+    lin, ang = velocity[:, :3], velocity[:, 3:]
+    lin_com = lin + torch.linalg.cross(ang, quat_apply(root_quat_wxyz.to(lin), com_b), dim=-1)
+    robot.write_root_com_velocity_to_sim_mask(root_velocity=torch.cat((lin_com, ang), dim=-1), env_mask=mask)  # pyright: ignore[reportArgumentType]
     robot.write_joint_state_to_sim_mask(position=q, velocity=qd, env_mask=mask)  # pyright: ignore[reportAttributeAccessIssue]

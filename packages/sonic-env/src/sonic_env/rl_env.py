@@ -19,16 +19,30 @@ one); only the random streams of the reset draws differ (every env draws, the do
 The overlap is off (Isaac Lab's order exactly) when something reads the state between the rewards and
 the resets or resets envs on its own: active recorder terms (they compute observations there),
 ``compute_final_obs``, or a viewer, whose UI can request resets (``EnvConfig.viewer``).
+
+CUDA graphs (``cuda_graphs=True``, ``EnvConfig.cuda_graphs``; CUDA only, and only with the overlap): the
+step then runs Isaac Lab's sequence itself, with the manager math as three captured segments
+(:mod:`sonic_env.step_graphs`): ``done`` (terminations, rewards, prepared resets), then Isaac Lab's
+``_reset_idx`` eagerly after the host sync, ``command`` (the motion command's advance and the interval
+events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe`` (observations). The physics
+keeps Isaac Lab's own graph. The segments are recaptured whenever the motion library builds a new
+resident set. Replays draw from other random streams than eager steps (same distributions).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 
+from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
+from sonic_env.step_graphs import CudaGraphBackend, SegmentGraphs
+
+if TYPE_CHECKING:
+    from sonic_env.mdp.commands import MotionCommand
 
 
 class SonicRLEnv(ManagerBasedRLEnv):
@@ -38,12 +52,19 @@ class SonicRLEnv(ManagerBasedRLEnv):
         cfg: the Isaac Lab env configuration.
         overlap_resets: draw the motion command's resets before the host sync; False keeps Isaac
             Lab's order. Also off with recorders or ``compute_final_obs``.
+        cuda_graphs: replay the step's manager math as CUDA graphs (module doc); needs a CUDA device
+            and the overlap, else the step stays eager.
         **kwargs: passed to Isaac Lab.
     """
 
-    def __init__(self, cfg: ManagerBasedRLEnvCfg, overlap_resets: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, cfg: ManagerBasedRLEnvCfg, overlap_resets: bool = True, cuda_graphs: bool = False, **kwargs: Any
+    ) -> None:
         self._overlap_requested = overlap_resets
+        self._graphs_requested = cuda_graphs
         self._stepping = False
+        self._graphs: SegmentGraphs | None = None
+        self._masked_interval: MaskedIntervalEvents | None = None
         super().__init__(cfg, **kwargs)
 
     @property
@@ -68,13 +89,119 @@ class SonicRLEnv(ManagerBasedRLEnv):
 
         self.reward_manager.compute = compute_then_prepare
 
+    @property
+    def motion_command(self) -> MotionCommand:
+        """The motion command term."""
+        return self.command_manager.get_term(COMMAND_NAME)  # pyright: ignore[reportReturnType]
+
+    @property
+    def uses_cuda_graphs(self) -> bool:
+        """Whether :meth:`step` replays the manager math as CUDA graphs (requested, CUDA, overlap, no render)."""
+        return (
+            self._graphs_requested
+            and torch.device(self.device).type == "cuda"
+            and self.overlaps_resets
+            and not self.sim.is_rendering
+            and not self.video_recorders
+        )
+
+    @property
+    def step_graphs(self) -> SegmentGraphs | None:
+        """The captured segments (None until the first graphed step)."""
+        return self._graphs
+
     def step(self, action: torch.Tensor) -> Any:
-        """Isaac Lab's step (rewards then prepared resets only inside it)."""
+        """Isaac Lab's step (rewards then prepared resets only inside it); graphed when :attr:`uses_cuda_graphs`."""
         self._stepping = True
         try:
+            if self.uses_cuda_graphs:
+                return self._graphed_step(action)
             return super().step(action)
         finally:
             self._stepping = False
+
+    # ------------------------------------------------------------------ CUDA graphs
+    def _graph_key(self) -> Hashable:
+        """Changes when an address the segments captured may have changed (a new resident clip set)."""
+        lib = self.motion_command.lib
+        sampler = lib.sampler
+        return (
+            id(lib.resident),
+            sampler.failures.data_ptr(),
+            sampler.episodes.data_ptr(),
+            sampler.bin_probs.data_ptr(),
+        )
+
+    def _segment_graphs(self) -> SegmentGraphs:
+        if self._graphs is None:
+            command = self.motion_command
+            command.pin_windows()
+            backend = CudaGraphBackend(self.device, generators=(command.generator, command.lib.generator))
+            self._graphs = SegmentGraphs(backend, self._graph_key)
+            if supports_masked_interval(self.event_manager):
+                self._masked_interval = MaskedIntervalEvents(self)
+        return self._graphs
+
+    def _segment_done(self) -> torch.Tensor:
+        self.reset_buf = self.termination_manager.compute()
+        self.reset_terminated = self.termination_manager.terminated
+        self.reset_time_outs = self.termination_manager.time_outs
+        self.reward_buf = self.reward_manager.compute(dt=self.step_dt)  # then the prepared resets
+        return self.reset_buf
+
+    def _segment_command(self) -> None:
+        self.command_manager.compute(dt=self.step_dt)
+        if self._masked_interval is not None:
+            self._masked_interval.apply(self.step_dt)  # Isaac Lab's interval events, on masks
+
+    def _segment_observe(self) -> dict[str, Any]:
+        return self.observation_manager.compute(update_history=True)
+
+    def _arm_history_backfill(self) -> None:
+        """Make the observation histories record their reset backfill when captured.
+
+        Isaac Lab's ``CircularBuffer.append`` fills a freshly reset env's history with its first sample
+        (a branchless ``torch.where``) only while a Python flag says some env was reset; a capture must
+        record that fill so every replay does it (a no-op for envs that were not reset).
+        """
+        for buffers in self.observation_manager._group_obs_term_history_buffer.values():  # pyright: ignore[reportPrivateUsage]
+            for buffer in buffers.values():
+                buffer._need_reset = True  # pyright: ignore[reportPrivateUsage]
+
+    def _graphed_step(self, action: torch.Tensor) -> Any:
+        """Isaac Lab's ``ManagerBasedRLEnv.step`` (3.0) with its manager math as replayed segments.
+
+        Same order as Isaac Lab's; what it leaves out needs what :attr:`uses_cuda_graphs` excludes
+        (recorder hooks, rendering, the viewer's reset requests).
+        """
+        graphs = self._segment_graphs()
+        command = self.motion_command
+        graphs.begin_step()
+        self.action_manager.process_action(action.to(self.device))
+        steps_per_call = self.cfg.decimation if self._physics_handles_decimation else 1
+        for _ in range(self.cfg.decimation // steps_per_call):
+            self._sim_step_counter += steps_per_call
+            self.action_manager.apply_action()
+            self.scene.write_data_to_sim()
+            self.sim.step(render=False)
+            self.scene.update(dt=self.physics_dt * steps_per_call)
+        self.episode_length_buf += 1
+        self.common_step_counter += 1
+
+        self.reset_buf = graphs.run("done", self._segment_done)
+        command.resets_prepared = True  # a replay does not run prepare_resets' Python
+        reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()
+        if len(reset_env_ids) > 0:
+            self._reset_idx(reset_env_ids)
+        graphs.run("command", self._segment_command)
+        command.resets_prepared = False
+        if self._masked_interval is None and "interval" in self.event_manager.active_terms:
+            self.event_manager.apply(mode="interval", dt=self.step_dt)  # a term without a masked twin: eager
+        if graphs.replaying:
+            self._arm_history_backfill()
+        self.obs_buf = graphs.run("observe", self._segment_observe)
+        graphs.end_step()
+        return self.obs_buf, self.reward_buf, self.reset_terminated, self.reset_time_outs, self.extras
 
 
 __all__ = ["SonicRLEnv"]

@@ -273,8 +273,9 @@ class Trainer:
         lib = self.env.command.lib
         if self.ctx.distributed and self.iteration % ADAPTIVE_SYNC_EVERY == 0:
             sampler = lib.sampler
-            sampler.failures = self.ctx.all_reduce_mean(sampler.failures)
-            sampler.episodes = self.ctx.all_reduce_mean(sampler.episodes)
+            sampler.set_counts(
+                self.ctx.all_reduce_mean(sampler.failures), self.ctx.all_reduce_mean(sampler.episodes)
+            )
         self.env.update_sampling()
         if self.iteration % lib.cfg.resample_every == 0 and self.env.command.redraw():
             self.obs = self.env.reset()

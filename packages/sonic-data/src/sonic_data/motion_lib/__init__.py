@@ -15,7 +15,7 @@ from sonic_data.motion_lib.host import HostClip, HostLibrary
 from sonic_data.motion_lib.library import TELEOP_BODIES, TELEOP_OFFSETS, MotionLibrary
 from sonic_data.motion_lib.loading import MotionLoadError, load_host_library
 from sonic_data.motion_lib.selection import EvalAssignment
-from sonic_data.motion_lib.state import HumanFrames, MotionState, RobotFrames, TeleopTargets
+from sonic_data.motion_lib.state import HumanFrames, MotionState, RobotFrames, TeleopTargets, copy_state_
 
 __all__ = [
     "TELEOP_BODIES",
@@ -31,5 +31,6 @@ __all__ = [
     "MotionState",
     "RobotFrames",
     "TeleopTargets",
+    "copy_state_",
     "load_host_library",
 ]

@@ -33,6 +33,11 @@ __all__ = ["AdaptiveSampler"]
 class AdaptiveSampler:
     """Failure statistics per bin and the start/clip distributions derived from them.
 
+    The count and probability tensors (``failures``, ``episodes``, ``bin_probs``) are updated in place
+    and never replaced, so a CUDA graph that captured :meth:`sample_starts` or :meth:`record_steps`
+    keeps reading and writing the live ones (``sonic_env.step_graphs``). Assign new counts with
+    :meth:`set_counts`.
+
     Args:
         lengths: ``(C,)`` int64 frames per library clip, on the simulation device.
         cfg: adaptive-sampling settings.
@@ -98,15 +103,30 @@ class AdaptiveSampler:
         cfg = self.cfg
         if cfg.use_failure_rate_decay:
             init = cfg.init_num_failures
-            self.failures = init + (self.failures - init) * cfg.decay_gamma
-            self.episodes = init + (self.episodes - init) * cfg.decay_gamma
+            self.failures.sub_(init).mul_(cfg.decay_gamma).add_(init)
+            self.episodes.sub_(init).mul_(cfg.decay_gamma).add_(init)
+        self._compute_probs()
+
+    def set_counts(self, failures: Tensor, episodes: Tensor) -> None:
+        """Overwrite the counts in place (e.g. averaged over ranks) and recompute the probabilities.
+
+        Raises:
+            ValueError: a tensor's shape is not ``(num_bins,)``.
+        """
+        for name, value in (("failures", failures), ("episodes", episodes)):
+            if tuple(value.shape) != tuple(self.failures.shape):
+                raise ValueError(
+                    f"adaptive sampling: {name} has shape {tuple(value.shape)}, expected {tuple(self.failures.shape)}"
+                )
+        self.failures.copy_(failures)
+        self.episodes.copy_(episodes)
         self._compute_probs()
 
     def _compute_probs(self) -> None:
         cfg = self.cfg
         if not cfg.enable:
             probs = self.bin_len.double() / self.lengths[self.bin_clip].double()
-            self.bin_probs = probs / probs.sum()
+            torch.div(probs, probs.sum(), out=self.bin_probs)
             return
         rate = self.failures / self.episodes
         rate = torch.minimum(rate, rate.mean() * cfg.adp_samp_failure_rate_max_over_mean)
@@ -124,7 +144,7 @@ class AdaptiveSampler:
             scale = torch.clamp(cfg.max_prob_per_motion / clip_p.clamp_min(1e-300), max=1.0)
             p = p * scale[self.bin_clip]
             p = p / p.sum()
-        self.bin_probs = p
+        self.bin_probs.copy_(p)
 
     def clip_probs(self) -> Tensor:
         """``(C,)`` probability of each clip (sum of its bins), float64."""
@@ -203,6 +223,7 @@ class AdaptiveSampler:
                 f"adaptive sampling: checkpoint counts are for {len(lengths)} clips with other lengths; "
                 f"this library has {len(self.lengths)} clips"
             )
-        self.failures = torch.as_tensor(state["failures"], dtype=torch.float64).to(self.device).clone()
-        self.episodes = torch.as_tensor(state["episodes"], dtype=torch.float64).to(self.device).clone()
-        self._compute_probs()
+        self.set_counts(
+            torch.as_tensor(state["failures"], dtype=torch.float64).to(self.device),
+            torch.as_tensor(state["episodes"], dtype=torch.float64).to(self.device),
+        )

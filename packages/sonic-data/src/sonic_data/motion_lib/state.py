@@ -9,11 +9,11 @@ so building a container costs one gather and reading a quantity costs no copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 from torch import Tensor
 
-__all__ = ["HumanFrames", "MotionState", "RobotFrames", "TeleopTargets"]
+__all__ = ["HumanFrames", "MotionState", "RobotFrames", "TeleopTargets", "copy_state_"]
 
 
 _NJ = 29
@@ -172,3 +172,30 @@ class MotionState:
     smpl: HumanFrames | None = None
     soma: HumanFrames | None = None
     teleop: TeleopTargets | None = None
+
+
+def copy_state_(dst: MotionState, src: MotionState) -> MotionState:
+    """Copy every tensor of ``src`` into the same field of ``dst`` in place; returns ``dst``.
+
+    For callers that must keep a container's storage (CUDA graphs read tensors by address).
+
+    Raises:
+        ValueError: the two differ in structure (a part present in one only) or in a tensor's shape.
+    """
+    _copy_fields(dst, src, "MotionState")
+    return dst
+
+
+def _copy_fields(dst: object, src: object, path: str) -> None:
+    for field in fields(dst):  # pyright: ignore[reportArgumentType]
+        a, b, where = getattr(dst, field.name), getattr(src, field.name), f"{path}.{field.name}"
+        if (a is None) != (b is None):
+            raise ValueError(f"copy_state_: {where} is present in only one of the two states")
+        if isinstance(a, Tensor):
+            if a.shape != b.shape:
+                raise ValueError(
+                    f"copy_state_: {where} has shape {tuple(b.shape)}, expected {tuple(a.shape)}"
+                )
+            a.copy_(b)
+        elif is_dataclass(a):
+            _copy_fields(a, b, where)

@@ -36,7 +36,14 @@ from torch import Tensor
 
 from sonic_data import g1
 from sonic_data.g1 import TRACKED_BODY_NAMES
-from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, RobotFrames, TeleopTargets
+from sonic_data.motion_lib import (
+    HumanFrames,
+    MotionLibrary,
+    MotionState,
+    RobotFrames,
+    TeleopTargets,
+    copy_state_,
+)
 from sonic_data.rotations import (
     quat_apply,
     quat_apply_inverse,
@@ -173,9 +180,13 @@ class MotionCommand(CommandTerm):
         self._failed = torch.zeros(n, dtype=torch.bool, device=dev)
         self._fail_slots = torch.zeros(n, dtype=torch.long, device=dev)
         self._fail_frames = torch.zeros(n, dtype=torch.long, device=dev)
-        self._cache: dict[str, MotionState] = {}
-        self._prepared = False
-        """Set by :meth:`prepare_resets`, cleared by :meth:`compute`: this step's resets are drawn."""
+        self._windows: dict[str, MotionState] = {}
+        self._fresh: set[str] = set()
+        self.pinned_windows = False
+        """Refresh the reference windows in place (their tensors keep their addresses): see :meth:`pin_windows`."""
+        self.resets_prepared = False
+        """Set by :meth:`prepare_resets`, cleared by :meth:`compute`: this step's resets are drawn. A step
+        that replays these calls as a CUDA graph sets and clears it itself (replays run no Python)."""
 
     def _check_library(self) -> None:
         forced = self.config.use_encoder
@@ -189,23 +200,42 @@ class MotionCommand(CommandTerm):
                 )
 
     # ------------------------------------------------------------------ reference (lazy, one gather per window)
+    def _gather(self, key: str) -> MotionState:
+        if key == "now":
+            return self.lib.state(self.slots, self.frames, parts=("teleop",))
+        if key == "g1":
+            return self.lib.future(self.slots, self.frames, self.config.num_future_frames, self.g1_skip)
+        return self.lib.future(
+            self.slots,
+            self.frames,
+            self.config.smpl_num_future_frames,
+            self.human_skip,
+            parts=self.human_parts,
+        )
+
     def _state(self, key: str) -> MotionState:
-        if key not in self._cache:
-            if key == "now":
-                self._cache[key] = self.lib.state(self.slots, self.frames, parts=("teleop",))
-            elif key == "g1":
-                self._cache[key] = self.lib.future(
-                    self.slots, self.frames, self.config.num_future_frames, self.g1_skip
-                )
+        if key not in self._fresh:
+            value = self._gather(key)
+            held = self._windows.get(key)
+            if self.pinned_windows and held is not None:
+                copy_state_(held, value)
             else:
-                self._cache[key] = self.lib.future(
-                    self.slots,
-                    self.frames,
-                    self.config.smpl_num_future_frames,
-                    self.human_skip,
-                    parts=self.human_parts,
-                )
-        return self._cache[key]
+                self._windows[key] = value
+            self._fresh.add(key)
+        return self._windows[key]
+
+    def _invalidate(self) -> None:
+        """The (slot, frame) of some env changed: every window is gathered again when next read."""
+        self._fresh.clear()
+
+    def pin_windows(self) -> None:
+        """From now on refresh the reference windows in place instead of replacing them.
+
+        A CUDA graph reads tensors by address, so a window gathered in one captured segment and read in
+        another (or by eager code after a replay) must keep its storage (``sonic_env.step_graphs``).
+        Costs one copy per window refresh; off by default (eager steps replace the windows).
+        """
+        self.pinned_windows = True
 
     @property
     def g1_future(self) -> MotionState:
@@ -339,7 +369,7 @@ class MotionCommand(CommandTerm):
         """
         ids = self._env_ids(env_ids)
         terminations = getattr(self._env, "termination_manager", None)
-        if not self._prepared and self.training and terminations is not None and ids.numel() > 0:
+        if not self.resets_prepared and self.training and terminations is not None and ids.numel() > 0:
             steps = getattr(self._env, "episode_length_buf")  # noqa: B009 (ManagerBasedRLEnv only)
             failed = terminations.terminated[ids] & (steps[ids] > 0)
             self._failed[ids] = failed
@@ -394,7 +424,7 @@ class MotionCommand(CommandTerm):
         return self._slot_probs
 
     def _resample_command(self, env_ids: Sequence[int] | slice) -> None:
-        if self._prepared:
+        if self.resets_prepared:
             return  # prepare_resets drew and wrote these envs before the step's host sync
         ids = self._env_ids(env_ids)
         if ids.numel() == 0:
@@ -402,7 +432,7 @@ class MotionCommand(CommandTerm):
         slots, frames, encoder_mask, root, joint_pos, ref = self._draw(ids)
         self.slots[ids] = slots
         self.frames[ids] = frames
-        self._cache.clear()
+        self._invalidate()
         self.encoder_mask[ids] = encoder_mask
         write_reference_state(
             self.robot, ids, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
@@ -435,13 +465,13 @@ class MotionCommand(CommandTerm):
         torch.where(done, slots, self.slots, out=self.slots)
         torch.where(done, frames, self.frames, out=self.frames)
         torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask, out=self.encoder_mask)
-        self._cache.clear()
+        self._invalidate()
         write_reference_state_masked(
             self.robot, done, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
         )
         height = self.running_ref_root_height
         torch.where(done, ref.root_pos_w[:, 2], height, out=height)
-        self._prepared = True
+        self.resets_prepared = True
 
     def compute(self, dt: float) -> None:
         """Advance every env's frame (Isaac Lab's ``CommandTerm.compute`` without its resampling timer).
@@ -451,13 +481,13 @@ class MotionCommand(CommandTerm):
         CUDA) would never select an env and is skipped.
         """
         del dt
-        self._prepared = False
+        self.resets_prepared = False
         self._update_metrics()
         self._update_command()
 
     def _update_command(self) -> None:
         self.frames.copy_(torch.minimum(self.frames + 1, self.clip_lengths - 1))
-        self._cache.clear()
+        self._invalidate()
         if self.training:
             self.lib.update_adaptive(
                 self.slots, self.frames, self._failed, self._fail_slots, self._fail_frames
@@ -493,7 +523,7 @@ class MotionCommand(CommandTerm):
         self.frames[env_ids] = torch.minimum(
             frames.to(self.frames).clone(), self.lib.resident_lengths[self.slots[env_ids]] - 1
         )
-        self._cache.clear()
+        self._invalidate()
 
     def write_reference_to_robot(self, env_ids: Tensor | None = None) -> None:
         """Put the robots exactly on their current reference frame (replay; no noise)."""

@@ -105,6 +105,14 @@ def human_joints_local(joints: Tensor, root_quat: Tensor) -> Tensor:
     return quat_apply_inverse(q, joints).flatten(2)
 
 
+def entity_ids(ids: Sequence[int] | Tensor | slice, device: torch.device | str) -> Tensor | slice:
+    """A ``SceneEntityCfg``'s resolved ``joint_ids`` / ``body_ids`` for indexing: a slice as is, a list uploaded once.
+
+    Indexing with a list uploads it on every call, which a CUDA-graph capture cannot record.
+    """
+    return ids if isinstance(ids, slice) else index_tensor(ids, device)
+
+
 def gravity_direction(root_quat: Tensor) -> Tensor:
     """``q⁻¹ ⊗ (0, 0, −1)``, ``(N, 3)``: gravity in the pelvis frame."""
     g = _constant(GRAVITY_DIR_W, root_quat.dtype, root_quat.device).expand(root_quat.shape[0], 3)

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from sonic_data.rotations import quat_error_angle
 from sonic_env.actions import ACTION_CLIP
+from sonic_env.mdp.observations import entity_ids
 from sonic_env.mdp_config import RewardsConfig, TrackingRewardConfig
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ def clipped_action_rate_l2(env: ManagerBasedRLEnv, action_clip: float) -> Tensor
 def joint_pos_limits(env: ManagerBasedRLEnv, asset_cfg: SceneEntityCfg) -> Tensor:
     """Violation of the soft joint limits (the articulation's soft factor is 0.9)."""
     data = env.scene[asset_cfg.name].data
-    ids = asset_cfg.joint_ids
+    ids = entity_ids(asset_cfg.joint_ids, env.device)
     return joint_pos_limit_violation(data.joint_pos.torch[:, ids], data.soft_joint_pos_limits.torch[:, ids])
 
 
@@ -228,19 +229,23 @@ def undesired_contacts(env: ManagerBasedRLEnv, threshold: float, sensor_cfg: Sce
     Isaac Lab 3.0's own ``undesired_contacts`` reads the normal force only.
     """
     history = env.scene.sensors[sensor_cfg.name].data.net_forces_w_history.torch
-    return undesired_contact_count(history[:, :, sensor_cfg.body_ids], threshold)
+    return undesired_contact_count(history[:, :, entity_ids(sensor_cfg.body_ids, env.device)], threshold)
 
 
 def anti_shake_ang_vel(env: ManagerBasedRLEnv, threshold: float, asset_cfg: SceneEntityCfg) -> Tensor:
     """Angular speed beyond ``threshold`` of the chosen bodies (SONIC: both wrist_yaw links)."""
     data = env.scene[asset_cfg.name].data
-    return anti_shake_penalty(data.body_link_ang_vel_w.torch[:, asset_cfg.body_ids], threshold)
+    # A rigid body's angular velocity is the same at its CoM and its link frame. Isaac Lab derives
+    # body_link_ang_vel_w lazily (not allowed in a CUDA-graph capture); body_com_ang_vel_w is simulator state.
+    return anti_shake_penalty(
+        data.body_com_ang_vel_w.torch[:, entity_ids(asset_cfg.body_ids, env.device)], threshold
+    )
 
 
 def feet_acc(env: ManagerBasedRLEnv, asset_cfg: SceneEntityCfg) -> Tensor:
     """``joint_acc_l2`` on the chosen joints (SONIC: the 4 ankle joints)."""
     data = env.scene[asset_cfg.name].data
-    return joint_acc_l2(data.joint_acc.torch[:, asset_cfg.joint_ids])
+    return joint_acc_l2(data.joint_acc.torch[:, entity_ids(asset_cfg.joint_ids, env.device)])
 
 
 # --------------------------------------------------------------------------------------------------
