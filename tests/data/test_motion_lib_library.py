@@ -298,3 +298,34 @@ def test_state_dict_round_trip() -> None:
     other.load_state_dict(state)
     a, b = lib.sample_starts(50), other.sample_starts(50)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_copy_state_fills_every_tensor_in_place_and_checks_structure() -> None:
+    """copy_state_ (pinned windows for CUDA graphs): values copied, storage kept; mismatches named."""
+    from sonic_data.motion_lib import HumanFrames, MotionState, RobotFrames, TeleopTargets, copy_state_
+
+    def state(value: float, smpl: bool = True, width: int = 58 + 13 * 14) -> MotionState:
+        rows = torch.full((3,), int(value), dtype=torch.long)
+        return MotionState(
+            frames=rows.clone(),
+            robot=RobotFrames(torch.full((3, width), value), 14),
+            smpl=HumanFrames(torch.full((3, 2 * 72 + 4), value), rows) if smpl else None,
+            teleop=TeleopTargets(torch.full((3, 21), value)),
+        )
+
+    dst, src = state(0.0), state(2.0)
+    ptr = dst.robot.data.data_ptr()
+    assert copy_state_(dst, src) is dst
+    assert dst.robot.data.data_ptr() == ptr
+    assert dst.teleop is not None and src.teleop is not None
+    for a, b in (
+        (dst.frames, src.frames),
+        (dst.robot.data, src.robot.data),
+        (dst.teleop.data, src.teleop.data),
+    ):
+        assert torch.equal(a, b)
+    assert dst.smpl is not None and src.smpl is not None and torch.equal(dst.smpl.rows, src.smpl.rows)
+    with pytest.raises(ValueError, match="smpl is present in only one"):
+        copy_state_(dst, state(1.0, smpl=False))
+    with pytest.raises(ValueError, match=r"robot\.data has shape"):
+        copy_state_(dst, state(1.0, width=10))

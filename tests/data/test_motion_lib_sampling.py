@@ -145,3 +145,26 @@ def test_decay_pulls_counts_back_to_init() -> None:
     s.record_failures(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long))
     s.update()
     assert s.failures[0].item() == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("decay", [False, True])
+def test_counts_and_probabilities_are_updated_in_place(decay: bool) -> None:
+    """update / set_counts / load_state_dict never replace the tensors (a CUDA graph reads them by address).
+
+    Decay by hand: ``init + (f - init)·γ`` of the recorded failure count.
+    """
+    s = _sampler([20, 20, 20], use_failure_rate_decay=decay, decay_gamma=0.5)
+    ptrs = (s.failures.data_ptr(), s.episodes.data_ptr(), s.bin_probs.data_ptr())
+    init = s.cfg.init_num_failures
+    s.record_failures(torch.zeros(4, dtype=torch.long), torch.tensor([0, 3, 5, 9]))
+    added = float(s.failures[0]) - init
+    s.update()
+    expected = init + added * (0.5 if decay else 1.0)
+    assert float(s.failures[0]) == pytest.approx(expected, rel=1e-12)
+    state = s.state_dict()
+    s.set_counts(s.failures * 2, s.episodes * 2)
+    s.load_state_dict(state)
+    assert float(s.failures[0]) == pytest.approx(expected, rel=1e-12)
+    assert (s.failures.data_ptr(), s.episodes.data_ptr(), s.bin_probs.data_ptr()) == ptrs
+    with pytest.raises(ValueError, match="failures has shape"):
+        s.set_counts(torch.zeros(2, dtype=torch.float64), s.episodes)

@@ -248,3 +248,27 @@ def test_timer_resampling_is_refused() -> None:
     cfg = MotionCommandCfg(motion={}, resampling_time_range=(5.0, 5.0))
     with pytest.raises(ValueError, match="resampling_time_range"):
         MotionCommand(cfg, env=None)  # pyright: ignore[reportArgumentType]
+
+
+def test_pinned_windows_keep_their_storage_and_follow_the_reference(env: SonicEnv) -> None:
+    """After pin_windows (the CUDA-graphed step) the windows are refreshed in place, through steps and resets."""
+    cmd = env.command
+    env.reset()
+    env.step(_zeros())
+    cmd.pin_windows()
+    try:
+        windows = cmd._windows  # noqa: SLF001
+        assert set(windows) == {"now", "g1", "human"}
+        storage = {key: (w.robot.data.data_ptr(), w.frames.data_ptr()) for key, w in windows.items()}
+        for step in range(12):
+            if step == 6:
+                env.reset()  # the index path's resample refreshes them too
+            env.step(_zeros())
+            for key, window in windows.items():
+                assert (window.robot.data.data_ptr(), window.frames.data_ptr()) == storage[key], key
+                fresh = cmd._gather(key)  # noqa: SLF001
+                assert torch.equal(window.robot.data, fresh.robot.data), key
+                assert torch.equal(window.frames, fresh.frames), key
+        assert windows["human"].smpl is not None and windows["now"].teleop is not None
+    finally:
+        cmd.pinned_windows = False

@@ -44,6 +44,7 @@ class RolloutMetrics:
         self._index = {n: i for i, n in enumerate(self.names)}
         self.episode_steps = torch.zeros(num_envs, device=self.device)
         self._last_log: object = None
+        self._constants: dict[tuple[str, ...], Tensor] = {}
         self.start()
 
     def start(self) -> None:
@@ -54,11 +55,6 @@ class RolloutMetrics:
     def reset_episodes(self) -> None:
         """Every env starts a new episode (after a full reset)."""
         self.episode_steps.zero_()
-
-    def _add(self, name: str, total: Tensor, count: Tensor | float) -> None:
-        i = self._index[name]
-        self.sums[i] += total.to(torch.float64)
-        self.counts[i] += count
 
     def record(
         self, rewards: Tensor, dones: Tensor, errors: Mapping[str, Tensor], extras: Mapping[str, Any]
@@ -71,21 +67,37 @@ class RolloutMetrics:
             errors: ``{name: (N,)}`` tracking errors (names in ``rewards/anchor_pos_err``, ``.../body_pos_err``).
             extras: the env's extras; ``extras["log"]`` is read when it is a new dict (a reset happened).
         """
-        n = rewards.numel()
-        self._add("rewards/total", rewards.sum(), n)
-        for name in ERROR_NAMES:
-            if name in errors:
-                self._add(name, errors[name].sum(), n)
         self.episode_steps += 1
         done = dones.to(self.episode_steps.dtype)
-        self._add("Episode/length", (self.episode_steps * done).sum(), done.sum().to(torch.float64))
+        names = ("rewards/total", *(e for e in ERROR_NAMES if e in errors), "Episode/length")
+        totals = [rewards.sum(), *(errors[e].sum() for e in names[1:-1]), (self.episode_steps * done).sum()]
+        every_env = self._constant(("envs", *names[:-1]), [float(rewards.numel())] * (len(names) - 1))
+        self._add_many(names, totals, torch.cat((every_env, done.sum().to(torch.float64).reshape(1))))
         self.episode_steps *= 1.0 - done
         log = extras.get("log")
         if isinstance(log, dict) and log is not self._last_log:
             self._last_log = log
-            for name, value in log.items():
-                if name in self._index:
-                    self._add(name, torch.as_tensor(value, device=self.device).reshape(()), 1.0)
+            logged = tuple(name for name in log if name in self._index)
+            if logged:
+                values = [torch.as_tensor(log[name], device=self.device).reshape(()) for name in logged]
+                self._add_many(logged, values, self._constant(("once", *logged), [1.0] * len(logged)))
+
+    def _constant(self, key: tuple[str, ...], values: list[float]) -> Tensor:
+        """A small float64 device constant, built once per ``key``."""
+        tensor = self._constants.get(key)
+        if tensor is None:
+            tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
+            self._constants[key] = tensor
+        return tensor
+
+    def _add_many(self, names: tuple[str, ...], totals: list[Tensor], counts: Tensor) -> None:
+        """Add ``totals`` and ``counts`` (float64) to the named sums in a few kernels, not a few per name."""
+        index = self._constants.get(names)
+        if index is None:
+            index = torch.tensor([self._index[n] for n in names], device=self.device)
+            self._constants[names] = index
+        self.sums.index_add_(0, index, torch.stack([t.float() for t in totals]).to(torch.float64))
+        self.counts.index_add_(0, index, counts)
 
     def reduce(self, ctx: DistContext) -> dict[str, float]:
         """Means over every rank (collective), as floats; names without samples are left out."""

@@ -18,10 +18,12 @@ An iteration (SONIC_REFERENCE §9.2, §6.2, §6.3):
    ``save_interval``, ``last.pt`` every ``last_interval`` and at the end.
 
 Speed settings (``ExperimentConfig``): ``tf32`` allows TF32 matmuls for the whole process, ``bf16`` autocasts
-the learning phase's forward passes; ``max_train_time_s`` ends training after a wall-clock budget (rank 0
-decides, every rank stops at the same iteration). Each iteration logs ``throughput/collect_s`` and
-``throughput/learn_s`` (split by one device synchronisation, measured on rank 0) and, on CUDA,
-``memory/peak_gpu_gib`` (the largest peak allocation over ranks).
+the learning phase's forward passes; ``manager_env.cuda_graphs`` (opt-in, CUDA) replays the env step's
+manager math and the rollout's ``policy.act`` as CUDA graphs (:mod:`sonic_train.rollout_act`);
+``max_train_time_s`` ends training after a wall-clock budget (rank 0 decides, every rank stops at the
+same iteration). Each iteration logs ``throughput/collect_s`` and ``throughput/learn_s`` (split by one
+device synchronisation, measured on rank 0) and, on CUDA, ``memory/peak_gpu_gib`` (the largest peak
+allocation over ranks).
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from sonic_env.config import EnvConfig
-from sonic_env.env import SonicEnv, SonicObservations
+from sonic_env.env import SonicEnv
 from sonic_env.mdp.rewards import tracking_error_metrics, tracking_state
 from sonic_model import FSQUsage, UniversalTokenPolicy, fsq_usage
 from sonic_train.algo import RolloutStorage
@@ -68,6 +70,7 @@ from sonic_train.learner import ENCODER_MASK, Learner, UpdateStats
 from sonic_train.logger import IterationStats, TrainLogger
 from sonic_train.metrics import RolloutMetrics
 from sonic_train.rng import capture_rng_state, restore_rng_state
+from sonic_train.rollout_act import RolloutActor, snapshot
 
 __all__ = ["ADAPTIVE_SYNC_EVERY", "Trainer", "resolve_device", "seed_everything"]
 
@@ -92,15 +95,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the global generator is what third-party code draws from)
     random.seed(seed)
-
-
-def _snapshot(obs: SonicObservations) -> dict[str, Any]:
-    """The observations as the storage's nested dict, copied (the env may reuse its buffers in place)."""
-    return {
-        "tokenizer": {k: v.clone() for k, v in obs.tokenizer.items()},
-        "policy": obs.policy.clone(),
-        "critic": obs.critic.clone(),
-    }
 
 
 @torch.no_grad()
@@ -203,9 +197,10 @@ class Trainer:
             self.ppo.num_steps_per_env,
             self.env.num_envs,
             contract.num_actions,
-            _snapshot(self.obs),
+            snapshot(self.obs),
             self.device,
         )
+        self.actor = RolloutActor(self.policy, self.obs, cuda_graphs=config.manager_env.cuda_graphs)
         self._last_saved = -1
         self._phase_s = (0.0, 0.0)
         if self.console is not None:
@@ -249,12 +244,10 @@ class Trainer:
         self.storage.clear()
         self.metrics.start()
         for _ in range(self.ppo.num_steps_per_env):
-            snapshot = _snapshot(self.obs)
-            terms = self.obs.tokenizer
-            act = self.policy.act(terms, terms[ENCODER_MASK], self.obs.policy)
+            observed, act = self.actor(self.obs)
             step = self.env.step(act.actions)
             self.storage.add(
-                snapshot, act.actions, act.log_prob, act.mean, step.rewards, step.dones, step.time_outs
+                observed, act.actions, act.log_prob, act.mean, step.rewards, step.dones, step.time_outs
             )
             self.metrics.record(
                 step.rewards, step.dones, tracking_error_metrics(tracking_state(self.env.env)), step.extras

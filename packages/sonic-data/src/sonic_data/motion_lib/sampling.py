@@ -200,10 +200,10 @@ class AdaptiveSampler:
 
     def state_dict(self) -> dict[str, Any]:
         """The counts (checkpoints carry them) and the bin layout they belong to."""
-        return {
-            "failures": self.failures.cpu(),
-            "episodes": self.episodes.cpu(),
-            "lengths": self.lengths.cpu(),
+        return {  # copies: the live counts change in place
+            "failures": self.failures.cpu().clone(),
+            "episodes": self.episodes.cpu().clone(),
+            "lengths": self.lengths.cpu().clone(),
             "bin_size": self.cfg.bin_size,
         }
 
