@@ -13,7 +13,8 @@ prints one JSON line per check:
 * ``train``: train mode (reset noise, push, adaptive sampling, random encoders): mean reward and done
   rate of both (different random streams, so close, not equal); the distinct start frames drawn in
   graphed steps (draws must not repeat from replay to replay); captures before and after a new
-  resident clip set (the graphs must be recaptured).
+  resident clip set (the graphs must be recaptured), finite observations after it;
+* ``recapture``: only that last part, on a graphed env.
 * ``speed``: env-steps/s of both, train mode, zero actions, ``--speed-envs`` envs.
 
 Usage (on the GPU machine)::
@@ -156,17 +157,41 @@ def _train_run(env: Any, config: Any, steps: int) -> dict[str, Any]:
     }
     graphs = env.step_graphs
     if graphs is not None:
-        before = graphs.captures
-        redrawn = cmd.redraw()
+        result |= _recapture(env, cmd, shape)
+    return result
+
+
+def _recapture(env: Any, cmd: Any, shape: tuple[int, int]) -> dict[str, Any]:
+    """A new resident clip set (new tables): the graphs must be dropped and captured again, then stay sane."""
+    import torch
+
+    graphs = env.step_graphs
+    before = graphs.captures
+    cmd.lib.set_resident(cmd.lib.resident_clip_ids.flip(0))
+    env.reset()
+    finite = True
+    for _ in range(6):
+        obs, rew, *_ = env.step(torch.zeros(shape, device=env.device))
+        finite &= bool(torch.isfinite(obs["policy"]).all()) and bool(torch.isfinite(rew).all())
+    in_range = bool((cmd.frames < cmd.clip_lengths).all()) and bool((cmd.slots < cmd.lib.num_resident).all())
+    return {
+        "captures_before_new_resident": before,
+        "captures_after": graphs.captures,
+        "finite_after": finite,
+        "frames_in_range_after": in_range,
+    }
+
+
+def check_recapture(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    config = _config(args.envs, args.device, args.data, graphs=True, exact=False)
+    with _env(config) as env:
         env.reset()
+        shape = (config.num_envs, env.action_manager.total_action_dim)
         for _ in range(5):
             env.step(torch.zeros(shape, device=config.device))
-        result |= {
-            "captures_before_redraw": before,
-            "redrawn": redrawn,
-            "captures_after_redraw": graphs.captures,
-        }
-    return result
+        return {"check": "recapture", "num_envs": args.envs} | _recapture(env, env.motion_command, shape)
 
 
 def check_speed(args: argparse.Namespace) -> dict[str, Any]:
@@ -207,7 +232,7 @@ def main() -> None:
     if not args.device.startswith("cuda"):
         parser.error("CUDA graphs need a CUDA device")
     args.data = sample_data(args.data, "sonic_bench_graphs_")
-    checks = {"exact": check_exact, "train": check_train, "speed": check_speed}
+    checks = {"exact": check_exact, "train": check_train, "speed": check_speed, "recapture": check_recapture}
     failed = False
     for name in args.checks:
         try:
