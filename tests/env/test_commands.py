@@ -19,9 +19,10 @@ from sonic_data.rotations import quat_error_angle
 from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
 from sonic_env.env_cfg import build_env_cfg
-from sonic_env.mdp.commands import MotionCommand, MotionCommandCfg, relative_reference
+from sonic_env.mdp.commands import MotionCommand, MotionCommandCfg
 from sonic_env.mdp.encoder_sampling import encoder_probabilities
 from sonic_env.mdp.observations import human_joints_local
+from sonic_env.mdp.reference_math import relative_reference
 
 NUM_ENVS = 4
 FORCE: dict[str, torch.Tensor | None] = {"mask": None}
@@ -251,13 +252,13 @@ def test_timer_resampling_is_refused() -> None:
 
 
 def test_pinned_windows_keep_their_storage_and_follow_the_reference(env: SonicEnv) -> None:
-    """After pin_windows (the CUDA-graphed step) the windows are refreshed in place, through steps and resets."""
+    """After windows.pin() (the CUDA-graphed step) the windows are refreshed in place, through steps and resets."""
     cmd = env.command
     env.reset()
     env.step(_zeros())
-    cmd.pin_windows()
+    cmd.windows.pin()
     try:
-        windows = cmd._windows  # noqa: SLF001
+        windows = cmd.windows.held
         assert set(windows) == {"now", "g1", "human"}
         storage = {key: (w.robot.data.data_ptr(), w.frames.data_ptr()) for key, w in windows.items()}
         for step in range(12):
@@ -266,9 +267,9 @@ def test_pinned_windows_keep_their_storage_and_follow_the_reference(env: SonicEn
             env.step(_zeros())
             for key, window in windows.items():
                 assert (window.robot.data.data_ptr(), window.frames.data_ptr()) == storage[key], key
-                fresh = cmd._gather(key)  # noqa: SLF001
+                fresh = cmd.windows.gather(key)
                 assert torch.equal(window.robot.data, fresh.robot.data), key
                 assert torch.equal(window.frames, fresh.frames), key
         assert windows["human"].smpl is not None and windows["now"].teleop is not None
     finally:
-        cmd.pinned_windows = False
+        cmd.windows.pinned = False

@@ -10,7 +10,6 @@ import math
 
 import torch
 
-from sonic_env.mdp.commands import points_local, relative_reference
 from sonic_env.mdp.observations import (
     bodies_ori_6d,
     gravity_direction,
@@ -20,6 +19,7 @@ from sonic_env.mdp.observations import (
     relative_ori_6d,
     select_joints,
 )
+from sonic_env.mdp.reference_math import points_local, relative_reference
 from sonic_env.mdp.reset import RootState, perturb_joint_pos, perturb_root, range_tensor, sample_uniform
 
 S = math.sqrt(0.5)

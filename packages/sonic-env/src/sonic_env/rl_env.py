@@ -135,7 +135,7 @@ class SonicRLEnv(ManagerBasedRLEnv):
     def _segment_graphs(self) -> SegmentGraphs:
         if self._graphs is None:
             command = self.motion_command
-            command.pin_windows()
+            command.windows.pin()
             backend = CudaGraphBackend(self.device, generators=(command.generator, command.lib.generator))
             self._graphs = SegmentGraphs(backend, self._graph_key)
             if supports_masked_interval(self.event_manager):

@@ -42,19 +42,15 @@ from sonic_data.motion_lib import (
     MotionState,
     RobotFrames,
     TeleopTargets,
-    copy_state_,
 )
 from sonic_data.rotations import (
-    quat_apply,
-    quat_apply_inverse,
-    quat_conjugate,
-    quat_mul,
     xyzw_to_wxyz,
-    yaw_quat,
 )
 from sonic_env.config import MotionCommandConfig
 from sonic_env.mdp.encoder_sampling import base_probabilities, encoder_probabilities, sample_encoder_mask
+from sonic_env.mdp.reference_math import points_local, relative_reference
 from sonic_env.mdp.reset import AXES, RootState, perturb_joint_pos, perturb_root, range_tensor, sample_uniform
+from sonic_env.mdp.windows import ReferenceWindows
 from sonic_env.replay import write_reference_state, write_reference_state_masked
 
 if TYPE_CHECKING:
@@ -66,48 +62,6 @@ REFERENCE_FPS = 50
 
 NEVER_S = 1.0e9
 """Isaac Lab's resampling period of the motion command (s): never; it resamples only on reset."""
-
-
-# ----------------------------------------------------------------------------------------- pure math
-def relative_reference(
-    ref_pos: Tensor, ref_quat: Tensor, robot_root_pos: Tensor, robot_root_quat: Tensor
-) -> tuple[Tensor, Tensor]:
-    """SONIC's relative reference (SONIC_REFERENCE §3): the reference re-anchored at the robot's pelvis.
-
-    ``p_Δ`` = robot pelvis position with z from the reference pelvis; ``q_Δ`` = heading of
-    ``q_rob · q_ref_pelvis⁻¹``; bodies ``p_Δ + q_Δ ⊗ (p_ref_b − p_ref_pelvis)``, ``q_Δ · q_ref_b``.
-
-    Args:
-        ref_pos: ``(N, B, 3)`` reference bodies, pelvis first; ref_quat: ``(N, B, 4)``.
-        robot_root_pos: ``(N, 3)``; robot_root_quat: ``(N, 4)``.
-
-    Returns:
-        ``body_pos_relative_w (N, B, 3)``, ``body_quat_relative_w (N, B, 4)``.
-    """
-    anchor = robot_root_pos.clone()
-    anchor[:, 2] = ref_pos[:, 0, 2]
-    q_delta = yaw_quat(quat_mul(robot_root_quat, quat_conjugate(ref_quat[:, 0])))
-    q = q_delta.unsqueeze(1).expand_as(ref_quat)
-    pos = anchor.unsqueeze(1) + quat_apply(q, ref_pos - ref_pos[:, :1])
-    return pos, quat_mul(q, ref_quat)
-
-
-def points_local(
-    body_pos: Tensor, body_quat: Tensor, body_ids: Sequence[int] | Tensor, offsets: Tensor
-) -> Tensor:
-    """Points ``p_b + q_b ⊗ offset`` relative to the pelvis (body 0), in the pelvis frame.
-
-    Args:
-        body_pos: ``(N, B, 3)``; body_quat: ``(N, B, 4)``.
-        body_ids: ``P`` body indices, one per point; offsets: ``(P, 3)`` in each body's frame.
-
-    Returns:
-        ``(N, P, 3)``.
-    """
-    pos, quat = body_pos[:, body_ids], body_quat[:, body_ids]
-    point = pos + quat_apply(quat, offsets.to(pos).expand_as(pos))
-    pelvis_q = body_quat[:, :1].expand_as(quat)
-    return quat_apply_inverse(pelvis_q, point - body_pos[:, :1])
 
 
 # ----------------------------------------------------------------------------------------- the term
@@ -180,10 +134,22 @@ class MotionCommand(CommandTerm):
         self._failed = torch.zeros(n, dtype=torch.bool, device=dev)
         self._fail_slots = torch.zeros(n, dtype=torch.long, device=dev)
         self._fail_frames = torch.zeros(n, dtype=torch.long, device=dev)
-        self._windows: dict[str, MotionState] = {}
-        self._fresh: set[str] = set()
-        self.pinned_windows = False
-        """Refresh the reference windows in place (their tensors keep their addresses): see :meth:`pin_windows`."""
+        self.windows = ReferenceWindows(
+            {
+                "now": lambda: self.lib.state(self.slots, self.frames, parts=("teleop",)),
+                "g1": lambda: self.lib.future(
+                    self.slots, self.frames, self.config.num_future_frames, self.g1_skip
+                ),
+                "human": lambda: self.lib.future(
+                    self.slots,
+                    self.frames,
+                    self.config.smpl_num_future_frames,
+                    self.human_skip,
+                    parts=self.human_parts,
+                ),
+            }
+        )
+        """The reference at each env's frame (``now``) and its g1 / human future windows."""
         self.resets_prepared = False
         """Set by :meth:`prepare_resets`, cleared by :meth:`compute`: this step's resets are drawn. A step
         that replays these calls as a CUDA graph sets and clears it itself (replays run no Python)."""
@@ -200,42 +166,8 @@ class MotionCommand(CommandTerm):
                 )
 
     # ------------------------------------------------------------------ reference (lazy, one gather per window)
-    def _gather(self, key: str) -> MotionState:
-        if key == "now":
-            return self.lib.state(self.slots, self.frames, parts=("teleop",))
-        if key == "g1":
-            return self.lib.future(self.slots, self.frames, self.config.num_future_frames, self.g1_skip)
-        return self.lib.future(
-            self.slots,
-            self.frames,
-            self.config.smpl_num_future_frames,
-            self.human_skip,
-            parts=self.human_parts,
-        )
-
     def _state(self, key: str) -> MotionState:
-        if key not in self._fresh:
-            value = self._gather(key)
-            held = self._windows.get(key)
-            if self.pinned_windows and held is not None:
-                copy_state_(held, value)
-            else:
-                self._windows[key] = value
-            self._fresh.add(key)
-        return self._windows[key]
-
-    def _invalidate(self) -> None:
-        """The (slot, frame) of some env changed: every window is gathered again when next read."""
-        self._fresh.clear()
-
-    def pin_windows(self) -> None:
-        """From now on refresh the reference windows in place instead of replacing them.
-
-        A CUDA graph reads tensors by address, so a window gathered in one captured segment and read in
-        another (or by eager code after a replay) must keep its storage (``sonic_env.step_graphs``).
-        Costs one copy per window refresh; off by default (eager steps replace the windows).
-        """
-        self.pinned_windows = True
+        return self.windows.get(key)
 
     @property
     def g1_future(self) -> MotionState:
@@ -432,7 +364,7 @@ class MotionCommand(CommandTerm):
         slots, frames, encoder_mask, root, joint_pos, ref = self._draw(ids)
         self.slots[ids] = slots
         self.frames[ids] = frames
-        self._invalidate()
+        self.windows.invalidate()
         self.encoder_mask[ids] = encoder_mask
         write_reference_state(
             self.robot, ids, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
@@ -465,7 +397,7 @@ class MotionCommand(CommandTerm):
         torch.where(done, slots, self.slots, out=self.slots)
         torch.where(done, frames, self.frames, out=self.frames)
         torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask, out=self.encoder_mask)
-        self._invalidate()
+        self.windows.invalidate()
         write_reference_state_masked(
             self.robot, done, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
         )
@@ -487,7 +419,7 @@ class MotionCommand(CommandTerm):
 
     def _update_command(self) -> None:
         self.frames.copy_(torch.minimum(self.frames + 1, self.clip_lengths - 1))
-        self._invalidate()
+        self.windows.invalidate()
         if self.training:
             self.lib.update_adaptive(
                 self.slots, self.frames, self._failed, self._fail_slots, self._fail_frames
@@ -523,7 +455,7 @@ class MotionCommand(CommandTerm):
         self.frames[env_ids] = torch.minimum(
             frames.to(self.frames).clone(), self.lib.resident_lengths[self.slots[env_ids]] - 1
         )
-        self._invalidate()
+        self.windows.invalidate()
 
     def write_reference_to_robot(self, env_ids: Tensor | None = None) -> None:
         """Put the robots exactly on their current reference frame (replay; no noise)."""
