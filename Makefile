@@ -36,7 +36,7 @@ format: setup
 
 # The benchmarks that run on this machine's CPU; the GPU ones (train_throughput, train_scaling and the
 # device_*.sh / recipe_sweep.sh sessions) have their calls in benchmarks/README.md.
-CPU_BENCHMARKS := convert motion_lib onnx_latency env_step env_ops
+CPU_BENCHMARKS := convert motion_lib onnx_latency env_step env_ops learn_ops
 
 bench: setup
 	@set -e; for b in $(CPU_BENCHMARKS); do echo "== benchmarks/$$b.py"; $(VENV_PY) benchmarks/$$b.py; done
