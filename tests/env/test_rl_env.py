@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from sonic_env.config import EnvConfig
@@ -20,9 +21,13 @@ NUM_ENVS = 4
 STEPS = 80
 
 
-def _rollout(config: EnvConfig) -> tuple[list[tuple[torch.Tensor, ...]], int, bool]:
+def _rollout(
+    config: EnvConfig, prepare: Callable[[SonicEnv], None] | None = None
+) -> tuple[list[tuple[torch.Tensor, ...]], int, bool]:
     env = SonicEnv(config)
     try:
+        if prepare is not None:
+            prepare(env)
         overlaps = env.env.overlaps_resets  # pyright: ignore[reportAttributeAccessIssue]
         env.reset()
         steps, dones = [], 0
@@ -48,6 +53,69 @@ def test_overlapped_resets_give_isaac_labs_steps_bit_for_bit_in_eval_mode(
     assert overlaps and not plain_overlaps
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(overlapped, plain, strict=True)):
+        for x, y in zip(a, b, strict=True):
+            assert torch.equal(x, y), f"step {t} differs"
+
+
+def _refresh(held: object, new: object) -> None:
+    """Copy ``new`` into the tensors of ``held`` (a tensor, a dict of them or None), as a graph replay would."""
+    if isinstance(held, torch.Tensor):
+        assert isinstance(new, torch.Tensor)
+        held.copy_(new)
+    elif isinstance(held, dict):
+        assert isinstance(new, dict) and new.keys() == held.keys()
+        for key, value in held.items():
+            _refresh(value, new[key])
+
+
+class ReplayByRerunning:
+    """Graph backend double (CPU has no CUDA graphs): a "capture" runs the segment, a "replay" runs it again and
+    writes its results into the captured output tensors, as a CUDA graph refreshes them in place."""
+
+    def __init__(self, device: object, generators: object) -> None:
+        pass
+
+    def capture(self, fn: Callable[[], object]) -> tuple[object, object]:
+        out = fn()
+        return (fn, out), out
+
+    def replay(self, handle: tuple[Callable[[], object], object]) -> None:
+        fn, out = handle
+        _refresh(out, fn())
+
+    def reset(self) -> None:
+        pass
+
+
+def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
+    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graphed step's own sequence (segments, eager reset, flags), replayed by re-running, equals Isaac Lab's.
+
+    What a real CUDA graph adds (no Python on replay) is checked on the GPU (``benchmarks/env_graphs.py``).
+    """
+    fields = {"mode": "eval", "motion": {"use_encoder": "g1"}}
+    monkeypatch.setattr(SonicRLEnv, "uses_cuda_graphs", property(lambda self: True))
+    monkeypatch.setattr(SonicRLEnv, "graph_backend", ReplayByRerunning)
+
+    calls: list[int] = []
+
+    def spy(env: SonicEnv) -> None:
+        inner = env.env
+        graphed_step = inner._graphed_step  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
+
+        def counted(action: torch.Tensor) -> object:
+            calls.append(1)
+            return graphed_step(action)
+
+        inner._graphed_step = counted  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
+
+    graphed, dones, _ = _rollout(sample_env_config(cuda_graphs=True, **fields), spy)
+    monkeypatch.undo()
+    assert len(calls) == STEPS, "precondition: every step took the graphed path"
+    plain, plain_dones, _ = _rollout(sample_env_config(overlap_resets=False, **fields))
+    assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
+    for t, (a, b) in enumerate(zip(graphed, plain, strict=True)):
         for x, y in zip(a, b, strict=True):
             assert torch.equal(x, y), f"step {t} differs"
 

@@ -31,7 +31,7 @@ resident set. Replays draw from other random streams than eager steps (same dist
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -39,7 +39,7 @@ from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
-from sonic_env.step_graphs import CudaGraphBackend, SegmentGraphs
+from sonic_env.step_graphs import CudaGraphBackend, GraphBackend, SegmentGraphs
 
 if TYPE_CHECKING:
     from sonic_env.mdp.commands import MotionCommand
@@ -56,6 +56,9 @@ class SonicRLEnv(ManagerBasedRLEnv):
             and the overlap, else the step stays eager.
         **kwargs: passed to Isaac Lab.
     """
+
+    graph_backend: Callable[[str, tuple[torch.Generator, ...]], GraphBackend] = CudaGraphBackend
+    """Builds the capture/replay backend of the graphed step (a recording double in the CPU tests)."""
 
     def __init__(
         self, cfg: ManagerBasedRLEnvCfg, overlap_resets: bool = True, cuda_graphs: bool = False, **kwargs: Any
@@ -136,7 +139,7 @@ class SonicRLEnv(ManagerBasedRLEnv):
         if self._graphs is None:
             command = self.motion_command
             command.windows.pin()
-            backend = CudaGraphBackend(self.device, generators=(command.generator, command.lib.generator))
+            backend = self.graph_backend(self.device, (command.generator, command.lib.generator))
             self._graphs = SegmentGraphs(backend, self._graph_key)
             if supports_masked_interval(self.event_manager):
                 self._masked_interval = MaskedIntervalEvents(self)
