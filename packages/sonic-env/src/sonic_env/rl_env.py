@@ -87,7 +87,7 @@ class SonicRLEnv(ManagerBasedRLEnv):
         def compute_then_prepare(dt: float) -> torch.Tensor:
             reward = compute(dt)
             if self._stepping and self.overlaps_resets:
-                self.command_manager.get_term(COMMAND_NAME).prepare_resets(self.reset_buf)  # pyright: ignore[reportAttributeAccessIssue]
+                self.motion_command.prepare_resets(self.reset_buf)
             return reward
 
         self.reward_manager.compute = compute_then_prepare

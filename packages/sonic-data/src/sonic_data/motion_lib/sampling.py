@@ -108,7 +108,7 @@ class AdaptiveSampler:
         self._compute_probs()
 
     def set_counts(self, failures: Tensor, episodes: Tensor) -> None:
-        """Overwrite the counts in place (e.g. averaged over ranks) and recompute the probabilities.
+        """Overwrite the counts in place (e.g. averaged over ranks); the probabilities follow at :meth:`update`.
 
         Raises:
             ValueError: a tensor's shape is not ``(num_bins,)``.
@@ -120,7 +120,6 @@ class AdaptiveSampler:
                 )
         self.failures.copy_(failures)
         self.episodes.copy_(episodes)
-        self._compute_probs()
 
     def _compute_probs(self) -> None:
         cfg = self.cfg
@@ -227,3 +226,4 @@ class AdaptiveSampler:
             torch.as_tensor(state["failures"], dtype=torch.float64).to(self.device),
             torch.as_tensor(state["episodes"], dtype=torch.float64).to(self.device),
         )
+        self._compute_probs()

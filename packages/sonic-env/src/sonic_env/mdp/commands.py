@@ -36,16 +36,8 @@ from torch import Tensor
 
 from sonic_data import g1
 from sonic_data.g1 import TRACKED_BODY_NAMES
-from sonic_data.motion_lib import (
-    HumanFrames,
-    MotionLibrary,
-    MotionState,
-    RobotFrames,
-    TeleopTargets,
-)
-from sonic_data.rotations import (
-    xyzw_to_wxyz,
-)
+from sonic_data.motion_lib import HumanFrames, MotionLibrary, MotionState, RobotFrames, TeleopTargets
+from sonic_data.rotations import xyzw_to_wxyz
 from sonic_env.config import MotionCommandConfig
 from sonic_env.mdp.encoder_sampling import base_probabilities, encoder_probabilities, sample_encoder_mask
 from sonic_env.mdp.reference_math import points_local, relative_reference
