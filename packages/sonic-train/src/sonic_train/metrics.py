@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from sonic_data.tensors import cached_tensor
 from sonic_train.dist import DistContext
 
 __all__ = ["RolloutMetrics"]
@@ -44,7 +45,6 @@ class RolloutMetrics:
         self._index = {n: i for i, n in enumerate(self.names)}
         self.episode_steps = torch.zeros(num_envs, device=self.device)
         self._last_log: object = None
-        self._constants: dict[tuple[str, ...], Tensor] = {}
         self.start()
 
     def start(self) -> None:
@@ -71,7 +71,7 @@ class RolloutMetrics:
         done = dones.to(self.episode_steps.dtype)
         names = ("rewards/total", *(e for e in ERROR_NAMES if e in errors), "Episode/length")
         totals = [rewards.sum(), *(errors[e].sum() for e in names[1:-1]), (self.episode_steps * done).sum()]
-        every_env = self._constant(("envs", *names[:-1]), [float(rewards.numel())] * (len(names) - 1))
+        every_env = self._constant((float(rewards.numel()),) * (len(names) - 1))
         self._add_many(names, totals, torch.cat((every_env, done.sum().to(torch.float64).reshape(1))))
         self.episode_steps *= 1.0 - done
         log = extras.get("log")
@@ -80,22 +80,14 @@ class RolloutMetrics:
             logged = tuple(name for name in log if name in self._index)
             if logged:
                 values = [torch.as_tensor(log[name], device=self.device).reshape(()) for name in logged]
-                self._add_many(logged, values, self._constant(("once", *logged), [1.0] * len(logged)))
+                self._add_many(logged, values, self._constant((1.0,) * len(logged)))
 
-    def _constant(self, key: tuple[str, ...], values: list[float]) -> Tensor:
-        """A small float64 device constant, built once per ``key``."""
-        tensor = self._constants.get(key)
-        if tensor is None:
-            tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
-            self._constants[key] = tensor
-        return tensor
+    def _constant(self, values: tuple[float, ...]) -> Tensor:
+        return cached_tensor(values, torch.float64, self.device)
 
     def _add_many(self, names: tuple[str, ...], totals: list[Tensor], counts: Tensor) -> None:
         """Add ``totals`` and ``counts`` (float64) to the named sums in a few kernels, not a few per name."""
-        index = self._constants.get(names)
-        if index is None:
-            index = torch.tensor([self._index[n] for n in names], device=self.device)
-            self._constants[names] = index
+        index = cached_tensor(tuple(self._index[n] for n in names), torch.long, self.device)
         self.sums.index_add_(0, index, torch.stack([t.float() for t in totals]).to(torch.float64))
         self.counts.index_add_(0, index, counts)
 

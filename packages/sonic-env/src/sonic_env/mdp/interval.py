@@ -2,7 +2,7 @@
 
 Isaac Lab's ``EventManager.apply("interval")`` counts each env's time left down, lists the envs whose
 time ran out with ``nonzero()`` (a host sync), draws their next interval and calls the term with
-those ids. :func:`apply_interval_masked` does the same on a mask: every env draws a next interval and
+those ids. :meth:`MaskedIntervalEvents.apply` does the same on a mask: every env draws a next interval and
 the term's values, the envs whose time ran out keep them, and the term writes with Isaac Lab's
 ``*_mask`` writes. Same distributions, other random streams (draws are made for every env).
 

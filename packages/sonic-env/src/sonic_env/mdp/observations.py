@@ -170,10 +170,11 @@ def vr_3point_local_orn_target(env: ManagerBasedEnv) -> Tensor:
 
 
 def human_joints_multi_future_local(env: ManagerBasedEnv, kind: str) -> Tensor:
-    """``(N, F, 3J)``: SMPL (``kind='smpl'``) or SOMA joints of each future frame in that frame's root frame."""
-    return (
-        _cmd(env).human_window(kind).joints_local
-    )  # = human_joints_local(joints, root_quat), from the library
+    """``(N, F, 3J)``: SMPL (``kind='smpl'``) or SOMA joints of each future frame in that frame's root frame.
+
+    Precomputed by the motion library (``HumanFrames.joints_local``, the :func:`human_joints_local` of each frame).
+    """
+    return _cmd(env).human_window(kind).joints_local
 
 
 def human_root_ori_b_multi_future(env: ManagerBasedEnv, kind: str) -> Tensor:
