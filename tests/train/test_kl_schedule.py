@@ -143,29 +143,88 @@ def test_clip_grad_norm_scales_to_max_norm() -> None:
     p = nn.Parameter(torch.zeros(2))
     p.grad = torch.tensor([3.0, 4.0])
     norm, finite = clip_grad_norm([p], 0.1)
-    assert finite and norm.item() == pytest.approx(5.0)
+    assert bool(finite) and norm.item() == pytest.approx(5.0)
     torch.testing.assert_close(p.grad, torch.tensor([0.06, 0.08]), rtol=1e-4, atol=1e-6)
 
 
-def test_clip_grad_norm_flags_non_finite_gradients() -> None:
-    """A NaN gradient is reported and dropped, so the caller skips the step."""
-    p = nn.Parameter(torch.zeros(2))
-    p.grad = torch.tensor([math.nan, 1.0])
-    _, finite = clip_grad_norm([p], 0.1)
-    assert not finite and p.grad is None
+def test_non_finite_gradient_skips_the_step_entirely() -> None:
+    """A NaN gradient is reported as not finite, and a step given the skip changes neither the parameters
+    nor AdamW's moments and step count; the next finite step moves them as if the skip never happened."""
+    actor, critic = _nets()
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(5))
+    opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
+    ref_actor, ref_critic = _nets()
+    ref = ActorCriticOptimizer(ref_actor.parameters(), ref_critic.parameters(), lr=1e-2)
+
+    def backward(a: nn.Module, c: nn.Module, o: ActorCriticOptimizer) -> None:
+        o.zero_grad()
+        (a(x).square().sum() + c(x).square().sum()).backward()
+
+    backward(actor, critic, opt)
+    opt.step()
+    backward(ref_actor, ref_critic, ref)
+    ref.step()
+    before = [p.detach().clone() for p in opt.parameters]
+    moments = [opt.main.state[p]["exp_avg"].clone() for p in opt.parameters]
+    for p in opt.parameters:
+        assert p.grad is not None
+        p.grad[...] = math.nan
+    _, finite = clip_grad_norm(opt.parameters, 0.1)
+    assert not bool(finite)
+    opt.step(skip=~finite)
+    for p, b, m in zip(opt.parameters, before, moments, strict=True):
+        assert torch.equal(p.detach(), b) and torch.equal(opt.main.state[p]["exp_avg"], m)
+        assert float(opt.main.state[p]["step"]) == 1.0
+    backward(actor, critic, opt)
+    opt.step(skip=torch.tensor(False))
+    backward(ref_actor, ref_critic, ref)
+    ref.step()
+    for a, b in zip(opt.parameters, ref.parameters, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_adjust_on_tensors_equals_the_host_rule() -> None:
+    """adjust() gives update()'s lr exactly (float64) for KLs around every boundary, 0, and NaN (no change)."""
+    kls = [0.0, 1e-4, 0.004, 0.005, 0.0050001, 0.01, 0.02, 0.0200001, 0.5, math.nan]
+    for start in (2e-5, 1.2e-5, 1.9e-4, 1e-5, 2e-4):
+        host = AdaptiveKLSchedule(initial_lr=start)
+        lr = torch.tensor(start, dtype=torch.float64)
+        for kl in kls * 3:
+            lr = host.adjust(torch.tensor(kl), lr)
+            if not math.isnan(kl):
+                host.update(kl)
+            assert float(lr) == host.lr, (start, kl)
+
+
+def test_tensor_lr_is_set_in_place_and_saved_as_a_float() -> None:
+    """set_lr writes the kernel's lr tensor in place; state_dict holds a float; loading keeps the tensor."""
+    actor, critic = _nets()
+    opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
+    lr_tensor = opt.main.param_groups[0]["lr"]
+    assert isinstance(lr_tensor, torch.Tensor)
+    opt.set_lr(torch.tensor(3e-4, dtype=torch.float64))
+    assert opt.main.param_groups[0]["lr"] is lr_tensor and opt.lr == pytest.approx(3e-4)
+    state = opt.state_dict()
+    assert state["main"]["param_groups"][0]["lr"] == pytest.approx(3e-4)
+    assert isinstance(state["main"]["param_groups"][0]["lr"], float)
+    other = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
+    kept = other.main.param_groups[0]["lr"]
+    other.load_state_dict(state)
+    assert other.main.param_groups[0]["lr"] is kept and other.lr == pytest.approx(3e-4)
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_optimizer_is_fused_and_steps_like_cpu() -> None:
-    """On CUDA the AdamW is fused; its update matches the CPU (foreach) AdamW's."""
+    """On CUDA the AdamW is fused and capturable; its update matches the CPU (fused) AdamW's."""
     x = torch.randn(8, 3, generator=torch.Generator().manual_seed(4))
     results = []
     for device in ("cpu", "cuda"):
         actor, critic = _nets()
         actor, critic = actor.to(device), critic.to(device)
         opt = ActorCriticOptimizer(actor.parameters(), critic.parameters(), lr=1e-2)
-        assert bool(opt.main.param_groups[0]["fused"]) == (device == "cuda")
+        assert opt.main.param_groups[0]["fused"]
+        assert opt.main.param_groups[0]["capturable"] == (device == "cuda")
         for _ in range(3):
             opt.zero_grad()
             (actor(x.to(device)).square().sum() + critic(x.to(device)).square().sum()).backward()

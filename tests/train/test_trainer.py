@@ -213,3 +213,147 @@ def test_max_train_time_ends_the_loop_and_saves_last() -> None:
     assert saves[-1] is True and trainer._phase_s[0] >= 0.02
     trainer.config = trainer.config.model_copy(update={"max_train_time_s": None})
     assert trainer.train(until=done + 2) == done + 2  # no budget: runs to `until`
+
+
+def _reference_update(learner: Learner, storage: RolloutStorage) -> list[float]:
+    """The PPO epochs written plainly (the host schedule and a Python skip): the reference of Learner.update.
+
+    Returns the lr after every minibatch."""
+    from sonic_model import compute_aux_losses
+    from sonic_train.algo import clip_grad_norm, gaussian_kl, ppo_loss
+
+    ppo, policy = learner.ppo, learner.policy
+    assert learner.schedule is not None
+    lrs = []
+    for batch in storage.minibatches(ppo.num_mini_batches, ppo.num_learning_epochs, learner.generator):
+        terms, proprio, critic = (batch.observations[k] for k in ("tokenizer", "policy", "critic"))
+        assert (
+            isinstance(terms, dict) and isinstance(proprio, torch.Tensor) and isinstance(critic, torch.Tensor)
+        )
+        out = policy.evaluate(terms, terms["encoder_index"], proprio, batch.actions, critic)
+        assert out.value is not None
+        kl = float(gaussian_kl(batch.old_action_mean, batch.old_action_std, out.mean, out.std).mean())
+        learner.optimizer.set_lr(learner.schedule.update(kl))
+        lrs.append(learner.schedule.lr)
+        aux = compute_aux_losses(out, policy.encoder_names, policy.config.aux)
+        loss = ppo_loss(
+            new_log_probs=out.log_prob, old_log_probs=batch.old_log_probs, advantages=batch.advantages,
+            values=out.value.reshape(-1), old_values=batch.old_values, returns=batch.returns,
+            entropy=out.entropy, clip=ppo.clip_param, value_clip=ppo.value_clip_param,
+            use_clipped_value_loss=ppo.use_clipped_value_loss, vf_coef=ppo.value_loss_coef,
+            entropy_coef=ppo.entropy_coef, aux_losses=aux, aux_coefs=learner.aux_coefs,
+            aux_scale=ppo.aux_loss_scale,
+        ).total  # fmt: skip
+        learner.optimizer.zero_grad()
+        loss.backward()
+        _, finite = clip_grad_norm(learner.optimizer.parameters, ppo.max_grad_norm)
+        if bool(finite):
+            learner.optimizer.step()
+        policy.clamp_std_()
+    return lrs
+
+
+def _learner_pair(**ppo_change: object) -> tuple[list[Learner], RolloutStorage]:
+    learners = []
+    for _ in range(2):
+        policy = _policy()
+        learners.append(
+            Learner(policy, _ppo(num_learning_epochs=3, desired_kl=1e-4, **ppo_change), DistContext())
+        )
+    storage = _rollout(learners[0].policy)
+    learners[0].compute_returns(storage, torch.zeros(ENVS, learners[0].policy.contract.critic_width))
+    return learners, storage
+
+
+def test_update_on_the_device_equals_the_plain_loop() -> None:
+    """Learner.update (lr on the device, fused skip, one host read per update) moves the parameters and the
+    lr exactly as the plain loop with the host schedule does; the lr does move (desired_kl is small)."""
+    (learner, reference), storage = _learner_pair()
+    stats = learner.update(storage)
+    lrs = _reference_update(reference, storage)
+    assert len(set(lrs)) > 1 and stats.lr == lrs[-1] == learner.lr == learner.schedule.lr  # pyright: ignore[reportOptionalMemberAccess]
+    for a, b in zip(learner.policy.parameters(), reference.policy.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+class ReplayByRerunning:
+    """Graph backend double (CPU has no CUDA graphs): a "capture" runs the segment, a "replay" runs it again and
+    writes its results into the captured output tensors, as a CUDA graph refreshes them in place."""
+
+    def __init__(self) -> None:
+        self.captures = 0
+        self.replays = 0
+
+    def capture(self, fn):  # noqa: ANN001, ANN201
+        self.captures += 1
+        out = fn()
+        return (fn, out), out
+
+    def replay(self, handle) -> None:  # noqa: ANN001
+        self.replays += 1
+        fn, out = handle
+        fresh = fn()
+        if out is not None:
+            for key, value in out.items():
+                value.copy_(fresh[key])
+
+    def reset(self) -> None:
+        pass
+
+
+def test_graphed_update_sequence_equals_eager_updates() -> None:
+    """The update as segments (static env-id buffer, in-place sums, replayed by re-running) gives the eager
+    update's parameters, lr and statistics over two updates; both segments are captured once, then replayed."""
+    (eager, _), storage = _learner_pair()
+    backend = ReplayByRerunning()
+    graphed = Learner(_policy(), eager.ppo, DistContext(), graph_backend=backend)
+    for _ in range(2):
+        a, b = eager.update(storage), graphed.update(storage)
+        assert (a.lr, a.skipped_steps) == (b.lr, b.skipped_steps)
+        for x, y in zip(
+            [a.surrogate, a.value, a.kl, a.grad_norm], [b.surrogate, b.value, b.kl, b.grad_norm], strict=True
+        ):
+            torch.testing.assert_close(x, y, rtol=0, atol=0)
+    assert backend.captures == 2 and backend.replays == 2 * (
+        2 * 3 * 2 - 3
+    )  # 12 minibatches: 2 eager, 1 capture
+    for x, y in zip(eager.policy.parameters(), graphed.policy.parameters(), strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+
+
+def test_nan_kl_skips_every_step_and_raises_after_the_update() -> None:
+    """A NaN rollout mean gives a NaN KL in every minibatch: none makes a step, and update() raises after."""
+    (learner, _), storage = _learner_pair()
+    storage.action_mean[0, :, 0] = float("nan")
+    before = [p.detach().clone() for p in learner.policy.parameters()]
+    with pytest.raises(ValueError, match="NaN KL in 6 of 6 minibatches"):
+        learner.update(storage)
+    for p, b in zip(learner.policy.parameters(), before, strict=True):
+        assert torch.equal(p.detach(), b)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graphed_update_matches_eager_on_the_gpu() -> None:
+    """Real CUDA graphs: two updates (12 minibatches, 2 captured segments) end where the eager updates end."""
+    storage = _rollout(_policy())
+    storage.observations = {k: v.cuda() for k, v in storage.observations.items()}
+    for name in ("actions", "action_mean", "action_std", "rewards", "dones", "time_outs", "log_probs"):
+        setattr(storage, name, getattr(storage, name).cuda())
+    storage.device = torch.device("cuda")
+    for name in ("values", "returns", "advantages"):
+        setattr(storage, name, getattr(storage, name).cuda())
+    learners = []
+    for graphs in (False, True):
+        learner = Learner(_policy().cuda(), _ppo(num_learning_epochs=3), DistContext(), cuda_graphs=graphs)
+        learner.compute_returns(
+            storage, torch.zeros(ENVS, learner.policy.contract.critic_width, device="cuda")
+        )
+        for _ in range(2):
+            learner.update(storage)
+        learners.append(learner)
+    eager, graphed = learners
+    assert graphed.graphs is not None and graphed.graphs.captures == 2
+    assert graphed.lr == pytest.approx(eager.lr, rel=1e-6)
+    for a, b in zip(eager.policy.parameters(), graphed.policy.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

@@ -155,7 +155,11 @@ def all_reduce_gradients(parameters: Iterable[nn.Parameter], ctx: DistContext) -
     offset = 0
     for p in params:
         n = p.numel()
-        p.grad = flat[offset : offset + n].view_as(p).clone()
+        mean = flat[offset : offset + n].view_as(p)
+        if p.grad is None:
+            p.grad = mean.clone()
+        else:
+            p.grad.copy_(mean)  # in place: a CUDA-graphed step reads the gradients by address
         offset += n
 
 

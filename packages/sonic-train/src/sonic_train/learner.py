@@ -14,15 +14,32 @@ test does exactly that). Per iteration the trainer calls, in this order (SONIC_R
    ``surrogate + value - 0.01·entropy + aux_scale·Σ weight·aux`` is back-propagated, gradients averaged
    over ranks in one all-reduce, clipped to ``max_grad_norm``, the step skipped if their norm is not
    finite, and ``std`` clamped in place after each step.
+
+The minibatch update never waits for the GPU: the adaptive lr is computed on the device
+(:meth:`~sonic_train.algo.AdaptiveKLSchedule.adjust`, float64) and the non-finite skip is the fused
+AdamW's ``found_inf`` (:mod:`sonic_train.algo.optim`). The host reads the statistics, the lr and the
+NaN-KL check once per :meth:`Learner.update`, at its end; a minibatch with a NaN KL makes no optimiser
+step, and the update raises after its epochs rather than at that minibatch.
+
+CUDA graphs (``cuda_graphs=True``, the trainer's ``manager_env.cuda_graphs``; CUDA only, ``dense``
+encoder compute): each minibatch is two captured segments (:class:`sonic_env.step_graphs.SegmentGraphs`,
+two eager warm-up minibatches, then capture once and replay): ``grad`` (gather the minibatch from the
+storage by a fixed env-id buffer, ``policy.evaluate``, KL, losses, backward into gradients at fixed
+addresses) and ``step`` (lr, clip, the skip flag, AdamW, std clamp, the statistics' sums). Between them
+the ranks' KL and gradients are all-reduced eagerly, in place (NCCL is not captured). The graphs are
+recaptured when the storage, a parameter or the optimiser's state is replaced (a resume).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from sonic_env.step_graphs import CudaGraphBackend, GraphBackend, SegmentGraphs
 from sonic_model import ModelConfig, UniversalTokenPolicy, compute_aux_losses
 from sonic_train.algo import (
     ActorCriticOptimizer,
@@ -81,6 +98,8 @@ class Learner:
         seed: seeds the minibatch shuffler (a CPU ``torch.Generator``, saved in checkpoints).
         bf16: run ``policy.evaluate`` under bf16 autocast on the policy's device (matmuls in bf16, losses and
             the optimiser step in fp32). Opt-in (``ExperimentConfig.bf16``).
+        cuda_graphs: replay each minibatch update as CUDA graphs (module doc); on CUDA only, else eager.
+        graph_backend: capture/replay with this backend instead (on any device; the CPU tests' double).
 
     Attributes:
         sync_gradients: all-reduce gradients before each step (True). Only a test's negative control turns
@@ -94,6 +113,8 @@ class Learner:
         ctx: DistContext,
         seed: int = 0,
         bf16: bool = False,
+        cuda_graphs: bool = False,
+        graph_backend: GraphBackend | None = None,
     ) -> None:
         if policy.critic is None:
             raise ValueError("Learner: the policy needs its critic (build it with with_critic=True)")
@@ -118,17 +139,34 @@ class Learner:
         self.generator.manual_seed(seed)
         self.sync_gradients = True
         self.bf16 = bf16
-        self.device_type = next(policy.parameters()).device.type
+        device = next(policy.parameters()).device
+        self.device_type = device.type
+        self._lr = torch.tensor(float(ppo.actor_learning_rate), dtype=torch.float64, device=device)
+        """The adaptive lr on the device (float64, so it moves exactly as the host schedule's)."""
+        self._env_ids: torch.Tensor | None = None
+        self._sums: dict[str, torch.Tensor] = {}
+        self.graphs: SegmentGraphs | None = None
+        if graph_backend is None and cuda_graphs and device.type == "cuda":
+            graph_backend = CudaGraphBackend(device)
+        if graph_backend is not None:
+            if policy.config.learning_encoder_compute != "dense":
+                raise ValueError(
+                    "Learner: CUDA graphs need policy.config.learning_encoder_compute='dense' "
+                    f"(got {policy.config.learning_encoder_compute!r}: its gather syncs the host)"
+                )
+            self.graphs = SegmentGraphs(graph_backend, key=self._graph_key, warmup=2)
+        self._storage: RolloutStorage | None = None
 
     @property
     def lr(self) -> float:
         """The current (adaptive) lr of the main optimiser."""
-        return self.optimizer.lr
+        return float(self._lr)
 
     def set_lr(self, lr: float) -> None:
         """Set the lr of the schedule and the main optimiser (resume)."""
         if self.schedule is not None:
             self.schedule.lr = float(lr)
+        self._lr.fill_(float(lr))
         self.optimizer.set_lr(float(lr))
 
     @torch.no_grad()
@@ -165,64 +203,128 @@ class Learner:
         )
         storage.set_returns(returns, normalize_advantages(advantages, self.ctx.all_reduce_sum))
 
-    def update(self, storage: RolloutStorage) -> UpdateStats:
-        """Run the PPO epochs over ``storage`` (values, returns and advantages already set)."""
+    def _graph_key(self) -> Hashable:
+        """Changes when an address the captured update reads may have changed."""
+        states = tuple(id(opt.state) for opt in self.optimizer.optimizers)
+        return (id(self._storage), states, tuple(p.data_ptr() for p in self.optimizer.parameters))
+
+    def _grad(self) -> dict[str, torch.Tensor]:
+        """Segment ``grad``: the minibatch of :attr:`_env_ids`, its losses, gradients; returns the logged terms."""
+        assert self._storage is not None and self._env_ids is not None
         ppo, policy = self.ppo, self.policy
-        sums: dict[str, Tensor] = {}
-        grad_norms: list[Tensor] = []
-        skipped = 0
+        batch = self._storage.gather(self._env_ids)
+        obs = batch.observations
+        terms = obs["tokenizer"]
+        assert isinstance(terms, dict)
+        # A capture must not reuse autocast's per-forward weight casts (torch.cuda.graph's rule).
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
+            out = policy.evaluate(terms, terms[ENCODER_MASK], obs["policy"], batch.actions, obs["critic"])  # pyright: ignore[reportArgumentType]
+        assert out.value is not None
+        with torch.no_grad():
+            kl = gaussian_kl(batch.old_action_mean, batch.old_action_std, out.mean, out.std).mean()
+        aux = compute_aux_losses(out, policy.encoder_names, policy.config.aux)
+        terms_out = ppo_loss(
+            new_log_probs=out.log_prob,
+            old_log_probs=batch.old_log_probs,
+            advantages=batch.advantages,
+            values=out.value.reshape(-1),
+            old_values=batch.old_values,
+            returns=batch.returns,
+            entropy=out.entropy,
+            clip=ppo.clip_param,
+            value_clip=ppo.value_clip_param,
+            use_clipped_value_loss=ppo.use_clipped_value_loss,
+            vf_coef=ppo.value_loss_coef,
+            entropy_coef=ppo.entropy_coef,
+            aux_losses=aux,
+            aux_coefs=self.aux_coefs,
+            aux_scale=ppo.aux_loss_scale,
+        )
+        self.optimizer.zero_grad()  # a capture then allocates the gradients once, at fixed addresses
+        terms_out.total.backward()
+        parts = {
+            "surrogate": terms_out.surrogate.detach(),
+            "value": terms_out.value.detach(),
+            "entropy": terms_out.entropy.detach(),
+            "kl": kl,
+        }
+        return parts | {f"aux/{k}": v.detach() for k, v in aux.items()}
+
+    def _step(self, parts: dict[str, torch.Tensor]) -> None:
+        """Segment ``step``: lr from the KL, clip, AdamW (skipped when not finite), std clamp, the sums."""
+        kl = parts["kl"]
+        if self.schedule is not None:
+            self._lr.copy_(self.schedule.adjust(kl, self._lr))
+            self.optimizer.set_lr(self._lr)
+        norm, finite = clip_grad_norm(self.optimizer.parameters, self.ppo.max_grad_norm)
+        nan_kl = torch.isnan(kl)
+        self.optimizer.step(skip=nan_kl | ~finite)  # a NaN KL raises after the update: no step on it
+        if self.ppo.use_clampped_std:
+            self.policy.clamp_std_()
+        for key, value in parts.items():
+            self._sums[key].add_(value)
+        self._sums["grad_norm"].add_(norm.to(self._sums["grad_norm"]))
+        self._sums["skipped"].add_(~finite)
+        self._sums["nan_kl"].add_(nan_kl)
+
+    def _reset_sums(self, parts: list[str]) -> None:
+        names = [*parts, "grad_norm", "skipped", "nan_kl"]
+        if list(self._sums) != names:
+            self._sums = {k: torch.zeros((), device=self._lr.device) for k in names}
+            if self.graphs is not None:
+                self.graphs.invalidate()  # new accumulators: new addresses
+        for value in self._sums.values():
+            value.zero_()
+
+    def update(self, storage: RolloutStorage) -> UpdateStats:
+        """Run the PPO epochs over ``storage`` (values, returns and advantages already set).
+
+        Raises:
+            ValueError: a minibatch's rank-averaged KL was NaN (a diverged update; checked after the epochs).
+        """
+        ppo = self.ppo
+        if self._storage is not storage:
+            self._storage = storage
+            self._env_ids = None
         count = 0
-        for batch in storage.minibatches(ppo.num_mini_batches, ppo.num_learning_epochs, self.generator):
-            obs = batch.observations
-            terms = obs["tokenizer"]
-            assert isinstance(terms, dict)
-            with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16):
-                out = policy.evaluate(terms, terms[ENCODER_MASK], obs["policy"], batch.actions, obs["critic"])  # pyright: ignore[reportArgumentType]
-            assert out.value is not None
-            with torch.no_grad():
-                kl = gaussian_kl(batch.old_action_mean, batch.old_action_std, out.mean, out.std).mean()
-                kl = self.ctx.all_reduce_mean(kl)
-            if self.schedule is not None:
-                self.optimizer.set_lr(self.schedule.update(kl))
-            aux = compute_aux_losses(out, policy.encoder_names, policy.config.aux)
-            terms_out = ppo_loss(
-                new_log_probs=out.log_prob,
-                old_log_probs=batch.old_log_probs,
-                advantages=batch.advantages,
-                values=out.value.reshape(-1),
-                old_values=batch.old_values,
-                returns=batch.returns,
-                entropy=out.entropy,
-                clip=ppo.clip_param,
-                value_clip=ppo.value_clip_param,
-                use_clipped_value_loss=ppo.use_clipped_value_loss,
-                vf_coef=ppo.value_loss_coef,
-                entropy_coef=ppo.entropy_coef,
-                aux_losses=aux,
-                aux_coefs=self.aux_coefs,
-                aux_scale=ppo.aux_loss_scale,
-            )
-            self.optimizer.zero_grad()
-            terms_out.total.backward()
+        for env_ids in storage.minibatch_env_ids(
+            ppo.num_mini_batches, ppo.num_learning_epochs, self.generator
+        ):
+            if self._env_ids is None:
+                self._env_ids = env_ids.clone()
+            self._env_ids.copy_(env_ids)
+            parts = self._run("grad", self._grad)
+            if count == 0:
+                self._reset_sums(list(parts))
+            if self.ctx.distributed:
+                parts["kl"].copy_(self.ctx.all_reduce_mean(parts["kl"]))
             if self.sync_gradients:
                 all_reduce_gradients(self.optimizer.parameters, self.ctx)
-            norm, finite = clip_grad_norm(self.optimizer.parameters, ppo.max_grad_norm)
-            if finite:
-                self.optimizer.step()
-            else:
-                skipped += 1
-            if ppo.use_clampped_std:
-                policy.clamp_std_()
-            grad_norms.append(norm.detach())
-            parts = {
-                "surrogate": terms_out.surrogate,
-                "value": terms_out.value,
-                "entropy": terms_out.entropy,
-                "kl": kl,
-            } | {f"aux/{k}": v.detach() for k, v in aux.items()}
-            for key, value in parts.items():
-                sums[key] = sums[key] + value if key in sums else value.clone()
+            self._run("step", lambda parts=parts: self._step(parts))
+            if self.graphs is not None:
+                self.graphs.end_step()
             count += 1
+        return self._stats(count)
+
+    def _run(self, name: str, fn: Any) -> Any:
+        if self.graphs is None:
+            return fn()
+        if name == "grad":
+            self.graphs.begin_step()
+        return self.graphs.run(name, fn)
+
+    def _stats(self, count: int) -> UpdateStats:
+        """The means of the sums, with the update's only host reads (lr, skipped steps, NaN check)."""
+        sums = self._sums
+        lr, skipped, nan_kl = torch.stack(
+            [self._lr, sums["skipped"].double(), sums["nan_kl"].double()]
+        ).tolist()
+        if nan_kl:
+            raise ValueError(
+                f"adaptive-KL schedule received a NaN KL in {int(nan_kl)} of {count} minibatches"
+            )
+        if self.schedule is not None:
+            self.schedule.lr = lr
         means = {k: v / count for k, v in sums.items()}
         return UpdateStats(
             surrogate=means["surrogate"],
@@ -230,7 +332,7 @@ class Learner:
             entropy=means["entropy"],
             kl=means["kl"],
             aux={k.removeprefix("aux/"): v for k, v in means.items() if k.startswith("aux/")},
-            lr=self.lr,
-            grad_norm=torch.stack(grad_norms).float().mean(),
-            skipped_steps=skipped,
+            lr=lr,
+            grad_norm=means["grad_norm"],
+            skipped_steps=int(skipped),
         )

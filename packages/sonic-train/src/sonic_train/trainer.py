@@ -19,7 +19,8 @@ An iteration (SONIC_REFERENCE §9.2, §6.2, §6.3):
 
 Speed settings (``ExperimentConfig``): ``tf32`` allows TF32 matmuls for the whole process, ``bf16`` autocasts
 the learning phase's forward passes; ``manager_env.cuda_graphs`` (opt-in, CUDA) replays the env step's
-manager math and the rollout's ``policy.act`` as CUDA graphs (:mod:`sonic_train.rollout_act`);
+manager math, the rollout's ``policy.act`` (:mod:`sonic_train.rollout_act`) and each minibatch update
+(:mod:`sonic_train.learner`) as CUDA graphs;
 ``max_train_time_s`` ends training after a wall-clock budget (rank 0 decides, every rank stops at the
 same iteration). Each iteration logs ``throughput/collect_s`` and ``throughput/learn_s`` (split by one
 device synchronisation, measured on rank 0) and, on CUDA, ``memory/peak_gpu_gib`` (the largest peak
@@ -160,7 +161,14 @@ class Trainer:
             for tensor in self.policy.state_dict().values():
                 ctx.broadcast(tensor)
         seed_everything(self.seed)
-        self.learner = Learner(self.policy, self.ppo, ctx, seed=self.seed, bf16=config.bf16)
+        self.learner = Learner(
+            self.policy,
+            self.ppo,
+            ctx,
+            seed=self.seed,
+            bf16=config.bf16,
+            cuda_graphs=config.manager_env.cuda_graphs,
+        )
         self.iteration = 0
         if config.resume and start is not None and start.training is not None:
             restore_learner(self.learner, start.training, start.path)

@@ -9,6 +9,10 @@ rank computes the same lr):
   unchanged policy, leaves the lr alone)
 * otherwise unchanged.
 
+:meth:`AdaptiveKLSchedule.adjust` is the same rule on tensors (``torch.where``), so the learner can keep the lr
+on the device and never wait for the KL on the host (its CUDA-graphed minibatch update, ``learner``); the host
+value :attr:`AdaptiveKLSchedule.lr` is then written back once per update.
+
 The HF ``constant`` scheduler SONIC also steps once per iteration resets the optimiser's lr to its base
 value, but SONIC writes its own lr back before every step, so it has no effect; it is not reproduced.
 """
@@ -66,6 +70,17 @@ class AdaptiveKLSchedule:
         elif 0.0 < kl_value < 0.5 * self.desired_kl:
             self.lr = min(self.lr_max, self.lr * self.factor)
         return self.lr
+
+    def adjust(self, kl: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+        """:meth:`update`'s rule on 0-d tensors, without a host sync; returns the new lr (``lr`` is not changed).
+
+        Use a float64 ``lr`` to get :meth:`update`'s values exactly (Python floats are doubles). A NaN KL
+        leaves the lr alone (every comparison is False); the caller checks for it (``torch.isnan``).
+        """
+        down = torch.clamp(lr / self.factor, min=self.lr_min)
+        up = torch.clamp(lr * self.factor, max=self.lr_max)
+        raised = torch.where((kl > 0.0) & (kl < 0.5 * self.desired_kl), up, lr)
+        return torch.where(kl > 2.0 * self.desired_kl, down, raised)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data for checkpoints."""

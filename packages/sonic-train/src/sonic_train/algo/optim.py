@@ -8,6 +8,12 @@ own AdamW at a fixed ``critic_learning_rate`` while the adaptive lr drives the a
 
 Gradients are clipped to a global norm (0.1) over all parameters, and a step whose gradient norm is not
 finite is skipped (SONIC's ``fast_gradient_finite_check``).
+
+Nothing here waits for the GPU, so a whole minibatch update can be recorded as a CUDA graph
+(``sonic_train.learner``): the AdamW is torch's fused kernel (on CPU and CUDA; ``capturable`` on CUDA), its lr
+is a 0-d tensor on the parameters' device that :meth:`ActorCriticOptimizer.set_lr` overwrites in place, and
+the non-finite skip is the fused kernel's ``found_inf`` input (the same mechanism ``torch.amp.GradScaler``
+uses): parameters, moments and step counts stay as they were. Checkpoints keep a plain float lr.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ from torch import Tensor, nn
 
 __all__ = ["ActorCriticOptimizer", "clip_grad_norm"]
 
+_KERNEL_FLAGS = ("fused", "foreach", "capturable")
 
-def _adamw(params: list[nn.Parameter], lr: float) -> torch.optim.AdamW:
+
+def _adamw(params: list[nn.Parameter], lr: float | Tensor) -> torch.optim.AdamW:
     if not params:
         raise ValueError("optimizer got no trainable parameters")
-    on_cuda = all(p.is_cuda for p in params)
-    # Fused needs every parameter on CUDA; foreach is torch's default elsewhere.
+    capturable = all(p.is_cuda for p in params)
     return torch.optim.AdamW(
-        params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=True if on_cuda else None
+        params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=True, capturable=capturable
     )
 
 
@@ -55,13 +62,22 @@ class ActorCriticOptimizer:
         shared = {id(p) for p in actor} & {id(p) for p in critic}
         if shared:
             raise ValueError(f"{len(shared)} parameters are in both the actor and the critic parameter lists")
+        if not actor:
+            raise ValueError("optimizer got no trainable parameters")
+        device = actor[0].device
+        self._lr = torch.tensor(float(lr), device=device)
+        """The main optimiser's lr, read by the fused kernel by address (float32, 0-d)."""
+        self.found_inf = torch.zeros((), device=device)
+        """1.0 makes the next :meth:`step` a no-op (the fused kernel's skip)."""
         self.separate_critic = separate_critic
         if separate_critic:
-            self.main = _adamw(actor, lr)
+            self.main = _adamw(actor, self._lr)
             self.critic: torch.optim.AdamW | None = _adamw(critic, critic_lr)
         else:
-            self.main = _adamw(actor + critic, lr)
+            self.main = _adamw(actor + critic, self._lr)
             self.critic = None
+        for opt in self.optimizers:
+            opt.found_inf = self.found_inf  # pyright: ignore[reportAttributeAccessIssue]
         self.parameters: list[nn.Parameter] = actor + critic
 
     @property
@@ -71,21 +87,30 @@ class ActorCriticOptimizer:
 
     @property
     def lr(self) -> float:
-        """Current lr of the main (actor) optimiser."""
-        return float(self.main.param_groups[0]["lr"])
+        """Current lr of the main (actor) optimiser (a host read of the device value)."""
+        return float(self._lr)
 
-    def set_lr(self, lr: float) -> None:
-        """Set the adaptive lr on the main optimiser (the critic's, when separate, stays fixed)."""
-        for group in self.main.param_groups:
-            group["lr"] = lr
+    def set_lr(self, lr: float | Tensor) -> None:
+        """Set the adaptive lr of the main optimiser in place (the critic's, when separate, stays fixed).
+
+        A tensor is copied on its device, without a host sync (the CUDA-graphed update does this).
+        """
+        if isinstance(lr, Tensor):
+            self._lr.copy_(lr)
+        else:
+            self._lr.fill_(float(lr))
 
     def zero_grad(self) -> None:
         """Drop gradients (set to None)."""
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
 
-    def step(self) -> None:
-        """Step every optimiser."""
+    def step(self, skip: Tensor | None = None) -> None:
+        """Step every optimiser; where ``skip`` (0-d, bool or 0/1) is set, nothing changes (no host sync)."""
+        if skip is None:
+            self.found_inf.zero_()
+        else:
+            self.found_inf.copy_(skip)
         for opt in self.optimizers:
             opt.step()
 
@@ -94,10 +119,14 @@ class ActorCriticOptimizer:
         state: dict[str, Any] = {"main": self.main.state_dict()}
         if self.critic is not None:
             state["critic"] = self.critic.state_dict()
+        for part in state.values():
+            for group in part["param_groups"]:
+                if isinstance(group["lr"], Tensor):
+                    group["lr"] = float(group["lr"])
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict`.
+        """Restore from :meth:`state_dict` (also one saved with another kernel or device).
 
         Raises:
             ValueError: the saved layout (shared or separate critic) differs from this optimiser's.
@@ -111,21 +140,29 @@ class ActorCriticOptimizer:
         self.main.load_state_dict(state["main"])
         if self.critic is not None:
             self.critic.load_state_dict(state["critic"])
+        self.set_lr(float(self.main.param_groups[0]["lr"]))
+        for opt in self.optimizers:
+            for group in opt.param_groups:
+                group.update({flag: opt.defaults[flag] for flag in _KERNEL_FLAGS})
+                for p in group["params"]:
+                    if "step" in opt.state.get(
+                        p, {}
+                    ):  # the fused kernel wants float32 steps beside the params
+                        opt.state[p]["step"] = opt.state[p]["step"].to(device=p.device, dtype=torch.float32)
+        for group in self.main.param_groups:
+            group["lr"] = self._lr
 
 
-def clip_grad_norm(parameters: Iterable[nn.Parameter], max_norm: float) -> tuple[Tensor, bool]:
-    """Clip gradients to a global L2 norm; report whether it was finite.
+def clip_grad_norm(parameters: Iterable[nn.Parameter], max_norm: float) -> tuple[Tensor, Tensor]:
+    """Clip gradients to a global L2 norm, without a host sync.
 
     Returns:
-        ``(norm_before_clipping, is_finite)``; when not finite the gradients are zeroed (set to None), and the
-        caller skips the optimiser step, as SONIC does.
+        ``(norm_before_clipping, finite)``, both 0-d tensors; pass ``~finite`` to
+        :meth:`ActorCriticOptimizer.step` to skip the step, as SONIC does (a non-finite norm leaves the
+        gradients non-finite).
     """
     params = [p for p in parameters if p.grad is not None]
     if not params:
-        return torch.zeros(()), True
+        return torch.zeros(()), torch.ones((), dtype=torch.bool)
     norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-    finite = bool(torch.isfinite(norm))
-    if not finite:
-        for p in params:
-            p.grad = None
-    return norm, finite
+    return norm, torch.isfinite(norm)

@@ -230,6 +230,13 @@ class RolloutStorage:
             RuntimeError: the rollout is not complete.
             ValueError: ``num_envs`` is not divisible by ``num_mini_batches``.
         """
+        for env_ids in self.minibatch_env_ids(num_mini_batches, num_epochs, generator):
+            yield self.gather(env_ids)
+
+    def minibatch_env_ids(
+        self, num_mini_batches: int, num_epochs: int, generator: torch.Generator | None = None
+    ) -> Iterator[Tensor]:
+        """The env ids ``(num_envs / num_mini_batches,)`` of each minibatch of :meth:`minibatches`, in order."""
         if not self.is_full:
             raise RuntimeError(f"rollout incomplete: {self.step} of {self.num_steps} steps added")
         if num_mini_batches <= 0 or self.num_envs % num_mini_batches:
@@ -239,10 +246,11 @@ class RolloutStorage:
         per_batch = self.num_envs // num_mini_batches
         for _ in range(num_epochs):
             perm = torch.randperm(self.num_envs, generator=generator).to(self.device)
-            for env_ids in perm.split(per_batch):
-                yield self._gather(env_ids)
+            yield from perm.split(per_batch)
 
-    def _gather(self, env_ids: Tensor) -> Minibatch:
+    def gather(self, env_ids: Tensor) -> Minibatch:
+        """The minibatch of envs ``env_ids`` (every step of each, step-major); new tensors, no host sync."""
+
         def take(buffer: Tensor) -> Tensor:
             picked = buffer.index_select(1, env_ids)
             return picked.reshape(-1, *buffer.shape[2:])
