@@ -5,6 +5,11 @@
 * ``minimal``: the same scene physics (robot, ground, same solver settings) with one joint-position
   observation, the action term and a reset of the robot to its default pose on its env origin; no motion
   command, rewards, terminations, domain randomisation or contact sensor.
+* ``minimal_varied``: ``minimal`` with per-world joint offsets at the reset (±0.1 rad, ±0.5 rad/s). In
+  ``minimal`` every world is an exact copy of the others, and MuJoCo-Warp's solver, which iterates until
+  the slowest of all worlds has converged, stops after about one iteration: a best case no training run
+  has. With different worlds (as in the full env) it iterates longer; ``peak_usage`` reports the solver
+  iterations of the busiest world (``solver_iterations_max_world``).
 
 Terrains (``EnvConfig.config.terrain_type``): ``plane`` (flat USD plane, MuJoCo contacts), ``trimesh``
 (SONIC's 20×20-tile terrain through Newton's collision pipeline), ``hfield`` (the same surface as a MuJoCo
@@ -38,7 +43,7 @@ import time
 from typing import Any
 
 TERRAINS = ("plane", "trimesh", "hfield")
-VARIANTS = ("full", "minimal")
+VARIANTS = ("full", "minimal", "minimal_varied")
 
 
 def sample_data(data: str | None, prefix: str) -> str:
@@ -50,8 +55,18 @@ def sample_data(data: str | None, prefix: str) -> str:
     return str(build_sample_dataset(os.path.join(tempfile.mkdtemp(prefix=prefix), "sample_data")).root)
 
 
-def env_config(terrain: str, num_envs: int, device: str, data_dir: str, cuda_graphs: bool = False) -> Any:
-    """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks)."""
+def env_config(
+    terrain: str,
+    num_envs: int,
+    device: str,
+    data_dir: str,
+    cuda_graphs: bool = False,
+    solver_iterations: tuple[int, int] | None = None,
+) -> Any:
+    """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks).
+
+    ``solver_iterations``: ``(iterations, ls_iterations)`` of MuJoCo-Warp's solver instead of the defaults.
+    """
     from sonic_env.config import EnvConfig
 
     motion_lib = {
@@ -66,13 +81,17 @@ def env_config(terrain: str, num_envs: int, device: str, data_dir: str, cuda_gra
             "seed": 0,
             "cuda_graphs": cuda_graphs,
             "config": {"terrain_type": terrain},
+            "sim": {}
+            if solver_iterations is None
+            else dict(zip(("iterations", "ls_iterations"), solver_iterations, strict=True)),
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
         }
     )
 
 
-def _minimal_env(config: Any) -> Any:
-    """Robot + ground with the full env's physics, one observation, the action, a reset to the default pose."""
+def _minimal_env(config: Any, varied: bool = False) -> Any:
+    """Robot + ground with the full env's physics, one observation, the action, a reset to the default pose
+    (``varied``: plus per-world joint offsets)."""
     from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
     from isaaclab.envs import mdp as il_mdp
     from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg
@@ -91,6 +110,15 @@ def _minimal_env(config: Any) -> Any:
     @configclass
     class EventsCfg:
         reset = EventTermCfg(func=il_mdp.reset_scene_to_default, mode="reset")
+        vary = (
+            EventTermCfg(
+                func=il_mdp.reset_joints_by_offset,
+                mode="reset",
+                params={"position_range": (-0.1, 0.1), "velocity_range": (-0.5, 0.5)},
+            )
+            if varied
+            else None
+        )
 
     @configclass
     class MinimalCfg(ManagerBasedRLEnvCfg):
@@ -128,6 +156,7 @@ def _measure(
     data_dir: str,
     random_actions: bool = False,
     cuda_graphs: bool = False,
+    solver_iterations: tuple[int, int] | None = None,
 ) -> dict[str, object]:
     """Build one env, step it, probe its contacts and robot states, close it; return the figures.
 
@@ -139,9 +168,9 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs)
+    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, solver_iterations)
     start = time.perf_counter()
-    env = make_env(config) if variant == "full" else _minimal_env(config)
+    env = make_env(config) if variant == "full" else _minimal_env(config, varied=variant == "minimal_varied")
     build_s = time.perf_counter() - start
     env.reset()
     origins_z = env.scene.env_origins[:, 2]
@@ -159,9 +188,13 @@ def _measure(
         env.step(actions())
     if cuda:
         torch.cuda.synchronize()
+    reward_sum = torch.zeros((), device=device)
+    done_sum = torch.zeros((), device=device)
     start = time.perf_counter()
     for _ in range(steps):
-        env.step(actions())
+        _, reward, terminated, truncated, _ = env.step(actions())
+        reward_sum += reward.sum()  # on the device: no host sync in the timed loop
+        done_sum += (terminated | truncated).sum()
     if cuda:
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
@@ -194,6 +227,9 @@ def _measure(
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
+        "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
+        "mean_reward": round(float(reward_sum) / (num_envs * steps), 5),
+        "done_rate": round(float(done_sum) / (num_envs * steps), 5),
         "peak_usage": peak_usage(samples),
         "probe_steps": probe,
         "nonfinite_worlds": int(nonfinite.sum()),
@@ -218,6 +254,7 @@ def _child(args: argparse.Namespace) -> None:
                 args.data,
                 args.actions == "random",
                 args.cuda_graphs,
+                tuple(args.solver_iterations) if args.solver_iterations else None,
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -245,6 +282,13 @@ def main() -> None:
     parser.add_argument(
         "--cuda-graphs", action="store_true", help="full env: EnvConfig.cuda_graphs (replayed manager math)"
     )
+    parser.add_argument(
+        "--solver-iterations",
+        type=int,
+        nargs=2,
+        metavar=("ITERATIONS", "LS_ITERATIONS"),
+        help="EnvConfig.sim.iterations / ls_iterations (default: the config's, 100 / 50)",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -264,6 +308,8 @@ def main() -> None:
                 cmd += ["--num-envs", *map(str, sizes), "--device", args.device, "--data", args.data]
                 cmd += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--probe", str(args.probe)]
                 cmd += ["--actions", args.actions] + (["--cuda-graphs"] if args.cuda_graphs else [])
+                if args.solver_iterations:
+                    cmd += ["--solver-iterations", *map(str, args.solver_iterations)]
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

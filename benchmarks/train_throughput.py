@@ -53,6 +53,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         f"++manager_env.commands.motion.motion_lib_cfg.smpl_motion_file={args.data}/smpl_filtered",
         "++manager_env.commands.motion.motion_lib_cfg.multi_thread=False",
         f"++manager_env.cuda_graphs={args.cuda_graphs}",
+        *args.override,
     ]
     config, start = resolve_config(overrides)
     t0 = time.perf_counter()
@@ -92,6 +93,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         "tf32": args.tf32,
         "bf16": args.bf16,
         "cuda_graphs": args.cuda_graphs,
+        "overrides": args.override,
         "iterations": it,
         "env_steps_per_s": round(num_envs * steps * it / (collect_s + learn_s), 1),
         "collect_ms_per_iter": round(1000 * collect_s / it, 1),
@@ -119,6 +121,12 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="bf16=True: bf16 autocast in learning (opt-in)")
     parser.add_argument("--cuda-graphs", action="store_true", help="manager_env.cuda_graphs=True (opt-in)")
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
+    parser.add_argument(
+        "--override",
+        nargs="*",
+        default=[],
+        help="more sonic-train overrides, e.g. ++manager_env.sim.iterations=10",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -131,6 +139,7 @@ def main() -> None:
         cmd += ["--exp", args.exp, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
         cmd += ["--data", args.data] + (["--tf32"] if args.tf32 else []) + (["--bf16"] if args.bf16 else [])
         cmd += ["--cuda-graphs"] if args.cuda_graphs else []
+        cmd += ["--override", *args.override] if args.override else []
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:

@@ -78,3 +78,12 @@ def test_observation_noise_stays_on_in_eval_mode_unless_switched_off() -> None:
     quiet = build_env_cfg(EnvConfig.model_validate({"mode": "eval", "observation_noise": False})).observations
     assert not quiet["tokenizer"].enable_corruption and not quiet["policy"].enable_corruption
     assert quiet["policy"].joint_vel.noise is None
+
+
+def test_solver_iteration_caps_reach_the_solver_config() -> None:
+    """sim.iterations / ls_iterations (mjlab's 10 / 20 here) are what MJWarpSolverCfg gets."""
+    from sonic_env.env_cfg import sim_cfg
+
+    config = EnvConfig.model_validate({"sim": {"iterations": 10, "ls_iterations": 20}})
+    solver = sim_cfg(config).physics.solver_cfg  # pyright: ignore[reportAttributeAccessIssue, reportOptionalMemberAccess]
+    assert (solver.iterations, solver.ls_iterations) == (10, 20)

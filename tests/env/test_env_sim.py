@@ -191,3 +191,21 @@ def test_replay_write_puts_bodies_on_mujoco_fk(env: ManagerBasedRLEnv, mj_model:
         same_rotation = np.abs((got_wxyz * ref_quat).sum(-1))
         np.testing.assert_allclose(same_rotation, 1.0, atol=1e-5)
         np.testing.assert_allclose(_t(robot.data.joint_pos)[e].numpy(), joint_pos[i].numpy(), atol=1e-6)
+
+
+def test_solver_limits_come_from_the_config_and_usage_reports_iterations(env: ManagerBasedRLEnv) -> None:
+    """SimConfig's iteration caps (100 / 50 by default) reach MuJoCo-Warp; contact_usage reads the iterations."""
+    from isaaclab_newton.physics import NewtonManager
+
+    from sonic_env.config import SimConfig
+    from sonic_env.terrain import contact_usage
+
+    opt = NewtonManager._solver.mjw_model.opt  # pyright: ignore[reportPrivateUsage, reportOptionalMemberAccess]
+    assert (int(opt.iterations), int(opt.ls_iterations)) == (
+        SimConfig().iterations,
+        SimConfig().ls_iterations,
+    )
+    env.step(torch.zeros(NUM_ENVS, g1.NUM_JOINTS))
+    usage = contact_usage()
+    assert 1 <= usage["solver_iterations_max_world"] <= SimConfig().iterations
+    assert 100 <= usage["solver_iterations_mean_x100"] <= 100 * usage["solver_iterations_max_world"]

@@ -95,6 +95,17 @@ class SimConfig(BaseModel):
     use_cuda_graph: bool = Field(
         default=True, description="Capture the physics step in a CUDA graph (GPU only)."
     )
+    iterations: int = Field(
+        default=100,
+        ge=1,
+        description="MuJoCo-Warp solver iterations per physics step, at most (Isaac Lab's default 100). On the GPU "
+        "every world waits for the slowest one, so the cap bounds the step's cost; mjlab's G1 tasks use 10.",
+    )
+    ls_iterations: int = Field(
+        default=50,
+        ge=1,
+        description="Line-search iterations per solver iteration, at most (Isaac Lab's 50; mjlab 20).",
+    )
 
 
 class ActionConfig(BaseModel):

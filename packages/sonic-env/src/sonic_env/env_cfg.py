@@ -98,6 +98,8 @@ def sim_cfg(config: EnvConfig) -> SimulationCfg:
                 njmax=njmax,
                 nconmax=nconmax,
                 integrator=sim.integrator,
+                iterations=sim.iterations,
+                ls_iterations=sim.ls_iterations,
                 use_mujoco_contacts=not pipeline,
             ),
             collision_cfg=collision_pipeline_cfg(config.num_envs, nconmax) if pipeline else None,

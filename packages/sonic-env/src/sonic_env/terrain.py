@@ -242,7 +242,9 @@ def contact_usage() -> dict[str, int]:
     """Contacts and constraint rows in use now, and capacities, read from the live Newton/MuJoCo-Warp solver.
 
     Call it after a step (it syncs with the device). Keys: ``contacts`` (all worlds), ``contacts_max_world``
-    (busiest world), ``constraints_max_world`` (largest ``nefc``), ``naconmax``, ``njmax`` and, with Newton's
+    (busiest world), ``constraints_max_world`` (largest ``nefc``), ``solver_iterations_max_world`` and
+    ``solver_iterations_mean_x100`` (the last substep's solver iterations: on the GPU every world waits for the
+    slowest), ``naconmax``, ``njmax`` and, with Newton's
     pipeline, ``pipeline_contacts`` / ``pipeline_contact_max``. MuJoCo-Warp keeps a sticky per-world overflow
     mask: ``dropped_worlds`` counts worlds that ever lost contacts or constraint rows
     (:data:`DROP_OVERFLOW_BITS`), ``overflow_bits`` is the OR over worlds (1 nefc, 2 njmax_nnz, 4 broadphase, 8 narrowphase,
@@ -257,6 +259,7 @@ def contact_usage() -> dict[str, int]:
     nacon = int(data.nacon.numpy()[0])
     overflow = data.overflow.numpy()
     worlds = data.contact.worldid.numpy()[: min(nacon, data.naconmax)]
+    niter = data.solver_niter.numpy()
     per_world = np.bincount(worlds, minlength=1) if worlds.size else np.zeros(1, dtype=np.int64)
     usage = {
         "contacts": nacon,
@@ -264,6 +267,8 @@ def contact_usage() -> dict[str, int]:
         "constraints_max_world": int(data.nefc.numpy().max()),
         "naconmax": int(data.naconmax),
         "njmax": int(data.njmax),
+        "solver_iterations_max_world": int(niter.max()),
+        "solver_iterations_mean_x100": round(100 * float(niter.mean())),
         "dropped_worlds": int(((overflow & DROP_OVERFLOW_BITS) != 0).sum()),
         "overflow_bits": int(np.bitwise_or.reduce(overflow)),
     }
