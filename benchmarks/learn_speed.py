@@ -77,7 +77,30 @@ def _run(spec: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     if cuda:
         result["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    if args.profile and cuda:
+        result["profile"] = _profile(learner, storage, args.profile)
     return result
+
+
+def _profile(learner: Any, storage: Any, top: int) -> dict[str, Any]:
+    """GPU kernel time of one more update (torch profiler): total, kernel count, the ``top`` kernels by time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        learner.update(storage)
+        torch.cuda.synchronize()
+    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    by_name: dict[str, list[float]] = {}
+    for event in kernels:
+        entry = by_name.setdefault(event.name[:90], [0.0, 0])
+        entry[0] += event.device_time
+        entry[1] += 1
+    ranked = sorted(by_name.items(), key=lambda kv: -kv[1][0])[:top]
+    return {
+        "gpu_kernel_ms": round(sum(e.device_time for e in kernels) / 1e3, 1),
+        "kernels": len(kernels),
+        "top": [{"name": n, "ms": round(t / 1e3, 1), "count": int(c)} for n, (t, c) in ranked],
+    }
 
 
 def main() -> None:
@@ -87,6 +110,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=5, help="timed updates per configuration")
     parser.add_argument("--warmup", type=int, default=2, help="untimed updates first (capture happens here)")
     parser.add_argument("--configs", nargs="+", default=["single_gpu:tf32", "single_gpu:tf32:graphs"])
+    parser.add_argument(
+        "--profile", type=int, default=0, help="CUDA: profile one more update, list the N top kernels"
+    )
     args = parser.parse_args()
     for spec in args.configs:
         print(json.dumps(_run(spec, args)), flush=True)

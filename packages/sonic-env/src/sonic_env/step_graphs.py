@@ -34,6 +34,7 @@ are captured again.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import ExitStack
 from typing import Any, Protocol
 
 import torch
@@ -63,31 +64,37 @@ class CudaGraphBackend:
     Args:
         device: the CUDA device of the env.
         generators: non-default CUDA generators the segments draw from (registered with every graph).
+        warp: launch Warp kernels onto the capture stream too (the env's segments); False for torch-only
+            segments (the learner), which then need no Warp runtime.
     """
 
-    def __init__(self, device: torch.device | str, generators: Sequence[torch.Generator] = ()) -> None:
+    def __init__(
+        self, device: torch.device | str, generators: Sequence[torch.Generator] = (), warp: bool = True
+    ) -> None:
         self.device = torch.device(device)
         if self.device.type != "cuda":
             raise ValueError(f"CUDA graphs need a CUDA device, got {self.device}")
         self.generators = tuple(generators)
-        import warp as wp
-
         self._stream = torch.cuda.Stream(self.device)
-        self._wp_stream = wp.stream_from_torch(self._stream)
+        self._wp_stream = None
+        if warp:
+            import warp as wp
+
+            self._wp_stream = wp.stream_from_torch(self._stream)
         self._pool = torch.cuda.graph_pool_handle()
         self._graphs: list[torch.cuda.CUDAGraph] = []
 
     def capture(self, fn: Callable[[], Any]) -> tuple[Any, Any]:
-        import warp as wp
-
         torch.cuda.synchronize(self.device)  # Warp's stream and torch's must be idle before the capture
         graph = torch.cuda.CUDAGraph()
         for generator in self.generators:
             graph.register_generator_state(generator)
-        with (
-            torch.cuda.graph(graph, pool=self._pool, stream=self._stream),
-            wp.ScopedStream(self._wp_stream, sync_enter=False),
-        ):
+        with ExitStack() as scopes:
+            scopes.enter_context(torch.cuda.graph(graph, pool=self._pool, stream=self._stream))
+            if self._wp_stream is not None:
+                import warp as wp
+
+                scopes.enter_context(wp.ScopedStream(self._wp_stream, sync_enter=False))
             out = fn()
         self._graphs.append(graph)
         graph.replay()  # a capture records the work without running it

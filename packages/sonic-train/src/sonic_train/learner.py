@@ -147,7 +147,7 @@ class Learner:
         self._sums: dict[str, torch.Tensor] = {}
         self.graphs: SegmentGraphs | None = None
         if graph_backend is None and cuda_graphs and device.type == "cuda":
-            graph_backend = CudaGraphBackend(device)
+            graph_backend = CudaGraphBackend(device, warp=False)
         if graph_backend is not None:
             if policy.config.learning_encoder_compute != "dense":
                 raise ValueError(

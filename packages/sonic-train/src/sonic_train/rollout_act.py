@@ -50,7 +50,7 @@ class RolloutActor:
         device = example.policy.device
         self.graphs: SegmentGraphs | None = None
         if cuda_graphs and device.type == "cuda":
-            self.graphs = SegmentGraphs(CudaGraphBackend(device), key=self._key, warmup=2)
+            self.graphs = SegmentGraphs(CudaGraphBackend(device, warp=False), key=self._key, warmup=2)
 
     def _key(self) -> Hashable:
         return tuple(p.data_ptr() for p in self.policy.parameters())
