@@ -89,7 +89,7 @@ def _profile(learner: Any, storage: Any, top: int) -> dict[str, Any]:
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
         learner.update(storage)
         torch.cuda.synchronize()
-    kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    kernels = [e for e in prof.events() or [] if e.device_type.name == "CUDA"]
     by_name: dict[str, list[float]] = {}
     for event in kernels:
         entry = by_name.setdefault(event.name[:90], [0.0, 0])
