@@ -141,12 +141,6 @@ def _minimal_env(config: Any, varied: bool = False) -> Any:
     return ManagerBasedRLEnv(env_cfg)
 
 
-def _settles() -> bool:
-    from sonic_env.rl_env import SonicRLEnv
-
-    return SonicRLEnv.settle_kinematics
-
-
 LAUNCH_SPEED = 10.0
 """Root speed (m/s) above which a probed world counts as launched: a falling G1 stays far below it."""
 
@@ -233,7 +227,6 @@ def _measure(
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
-        "settle_kinematics": _settles(),
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
         "mean_reward": round(float(reward_sum) / (num_envs * steps), 5),
         "done_rate": round(float(done_sum) / (num_envs * steps), 5),
@@ -248,10 +241,6 @@ def _measure(
 
 def _child(args: argparse.Namespace) -> None:
     """Measure every size of one (terrain, variant) in this process; one RESULT line each."""
-    if args.isaaclab_replay_kinematics:
-        from sonic_env.rl_env import SonicRLEnv
-
-        SonicRLEnv.settle_kinematics = False
     for n in args.num_envs:
         try:
             result = _measure(
@@ -294,11 +283,6 @@ def main() -> None:
         "--cuda-graphs", action="store_true", help="full env: EnvConfig.cuda_graphs (replayed manager math)"
     )
     parser.add_argument(
-        "--isaaclab-replay-kinematics",
-        action="store_true",
-        help="with --cuda-graphs: SonicRLEnv.settle_kinematics=False (Isaac Lab reruns the kinematics at every read)",
-    )
-    parser.add_argument(
         "--solver-iterations",
         type=int,
         nargs=2,
@@ -326,7 +310,6 @@ def main() -> None:
                 cmd += ["--actions", args.actions] + (["--cuda-graphs"] if args.cuda_graphs else [])
                 if args.solver_iterations:
                     cmd += ["--solver-iterations", *map(str, args.solver_iterations)]
-                cmd += ["--isaaclab-replay-kinematics"] if args.isaaclab_replay_kinematics else []
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

@@ -27,14 +27,6 @@ step then runs Isaac Lab's sequence itself, with the manager math as three captu
 events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe`` (observations). The physics
 keeps Isaac Lab's own graph. The segments are recaptured whenever the motion library builds a new
 resident set. Replays draw from other random streams than eager steps (same distributions).
-
-Forward kinematics in the graphs: a simulator write records, besides the write, the flags of the worlds whose
-kinematics must be recomputed; Isaac Lab recomputes them (``NewtonManager.forward``) at the next body-state
-read, which a replay cannot know about. Once a write has been captured, Isaac Lab therefore sets
-``NewtonManager.transforms_may_change_on_graph_replay`` and from then on reruns the kinematics at *every*
-body-state read (28 extra kinematics and solver-reset launches per step). Each segment here records one
-``forward`` at its start (the eager reset's writes) and one at its end (its own writes) instead, and clears
-that flag; after a replay the Python side is told what the graph did (nothing pending, body state refreshed).
 """
 
 from __future__ import annotations
@@ -44,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
-from isaaclab_newton.physics import NewtonManager
 
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
@@ -68,10 +59,6 @@ class SonicRLEnv(ManagerBasedRLEnv):
 
     graph_backend: Callable[[str, tuple[torch.Generator, ...]], GraphBackend] = CudaGraphBackend
     """Builds the capture/replay backend of the graphed step (a recording double in the CPU tests)."""
-
-    settle_kinematics: bool = True
-    """Record one forward kinematics at each segment's start and end and keep Isaac Lab's rerun-at-every-read
-    flag off (module doc); False leaves Isaac Lab's conservative behaviour (for comparison benchmarks)."""
 
     def __init__(
         self, cfg: ManagerBasedRLEnvCfg, overlap_resets: bool = True, cuda_graphs: bool = False, **kwargs: Any
@@ -184,37 +171,6 @@ class SonicRLEnv(ManagerBasedRLEnv):
             for buffer in buffers.values():
                 buffer._need_reset = True  # pyright: ignore[reportPrivateUsage]
 
-    def _forward_kinematics(self) -> None:
-        """Recompute the kinematics of every world flagged by a write (recorded when capturing), mark body state stale."""
-        NewtonManager.kinematics_dirty = True
-        NewtonManager.forward()
-        self._body_state_stale()
-
-    def _body_state_stale(self) -> None:
-        for articulation in self.scene.articulations.values():
-            if hasattr(articulation.data, "_body_state_dirty"):
-                articulation.data._body_state_dirty = True  # pyright: ignore[reportAttributeAccessIssue]
-
-    def _run_segment(self, name: str, fn: Callable[[], Any]) -> Any:
-        """``fn`` as segment ``name``, its simulator writes settled inside it (module doc)."""
-        graphs = self.step_graphs
-        assert graphs is not None
-        if not self.settle_kinematics:
-            return graphs.run(name, fn)
-
-        def settled() -> Any:
-            self._forward_kinematics()
-            out = fn()
-            self._forward_kinematics()
-            NewtonManager.transforms_may_change_on_graph_replay = False
-            return out
-
-        out = graphs.run(name, settled)
-        if graphs.replaying:  # what the replayed graph did, for the eager code after it
-            NewtonManager.kinematics_dirty = False
-            self._body_state_stale()
-        return out
-
     def _graphed_step(self, action: torch.Tensor) -> Any:
         """Isaac Lab's ``ManagerBasedRLEnv.step`` (3.0) with its manager math as replayed segments.
 
@@ -235,18 +191,18 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self.episode_length_buf += 1
         self.common_step_counter += 1
 
-        self.reset_buf = self._run_segment("done", self._segment_done)
+        self.reset_buf = graphs.run("done", self._segment_done)
         command.resets_prepared = True  # a replay does not run prepare_resets' Python
         reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()
         if len(reset_env_ids) > 0:
             self._reset_idx(reset_env_ids)
-        self._run_segment("command", self._segment_command)
+        graphs.run("command", self._segment_command)
         command.resets_prepared = False
         if self._masked_interval is None and "interval" in self.event_manager.active_terms:
             self.event_manager.apply(mode="interval", dt=self.step_dt)  # a term without a masked twin: eager
         if graphs.replaying:
             self._arm_history_backfill()
-        self.obs_buf = self._run_segment("observe", self._segment_observe)
+        self.obs_buf = graphs.run("observe", self._segment_observe)
         graphs.end_step()
         return self.obs_buf, self.reward_buf, self.reset_terminated, self.reset_time_outs, self.extras
 
