@@ -13,7 +13,7 @@ export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
 data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_solver_'))" | tail -1)
 echo "$data" >"$out/data_dir.txt"
 step=(--device cuda:0 --terrain plane --num-envs 4096 --steps 50 --warmup 10 --probe 5 --data "$data")
-timeout 200 python benchmarks/env_step.py --variant minimal minimal_varied "${step[@]}" >"$out/env_step.txt" 2>&1
+timeout 280 python benchmarks/env_step.py --variant minimal minimal_varied "${step[@]}" >"$out/env_step.txt" 2>&1
 timeout 120 python benchmarks/env_step.py --variant full --cuda-graphs "${step[@]}" >>"$out/env_step.txt" 2>&1
 timeout 150 python benchmarks/env_step.py --variant full minimal_varied --cuda-graphs --solver-iterations 10 20 \
     "${step[@]}" >>"$out/env_step.txt" 2>&1
