@@ -41,8 +41,8 @@ def test_help_lists_presets_main_keys_and_flat_ground() -> None:
         "algo.config.num_learning_iterations",
         "manager_env.commands.motion.motion_lib_cfg.motion_file",
         "wandb.wandb_entity",
-        "flat ground plane",
-        "issue 14",
+        "rough trimesh terrain",
+        "terrain_type=plane",
     ):
         assert text in proc.stdout, text
 

@@ -41,7 +41,7 @@ def test_sonic_release_carries_the_exp_values() -> None:
     assert terminations is not None and terminations.name == "tracking/base_adaptive_strict_ori_foot_xyz"
     assert events is not None and events.name == "tracking/level0_4"
     assert cfg.model.g1_dyn_hidden == (2048, 2048, 1024, 1024, 512, 512)
-    assert cfg.manager_env.config.terrain_type == "plane"  # SONIC: trimesh, until issue 14
+    assert cfg.manager_env.config.terrain_type == "trimesh"  # SONIC_REFERENCE §7
 
 
 def test_sonic_bones_seed_differs_as_the_reference_says() -> None:
@@ -58,6 +58,7 @@ def test_sonic_bones_seed_differs_as_the_reference_says() -> None:
     assert lib.upper_body_augment_prefixes == ["2025", "walking_2025", "running_2025", "slow_walk_2025"]
     assert cfg.manager_env.contract == "sonic_bones_seed"
     assert cfg.experiment_name == "sonic_bones_seed_test"
+    assert cfg.manager_env.config.terrain_type == "trimesh"
 
 
 def test_small_is_release_layout_with_narrow_layers() -> None:
@@ -65,6 +66,7 @@ def test_small_is_release_layout_with_narrow_layers() -> None:
     cfg = exp_preset("small")
     assert cfg.manager_env.contract == "small" and cfg.model.encoders == ("g1", "teleop", "smpl")
     assert max(cfg.model.g1_dyn_hidden) <= 64 and cfg.num_envs == 8
+    assert cfg.manager_env.config.terrain_type == "plane"  # tests and the demo on the flat plane
 
 
 def test_exp_names_accept_bare_and_sonic_paths_only() -> None:
@@ -113,8 +115,14 @@ def test_single_gpu_preset_changes_only_what_it_documents() -> None:
     from sonic_train.config import SINGLE_GPU_ALGO
 
     single, release = exp_preset("single_gpu"), exp_preset("sonic_release")
-    assert single.manager_env.model_dump(exclude={"contract"}) == release.manager_env.model_dump(
-        exclude={"contract"}
+    assert single.manager_env.model_dump(exclude={"contract", "config"}) == release.manager_env.model_dump(
+        exclude={"contract", "config"}
+    )
+    single_env, release_env = single.manager_env.config.model_dump(), release.manager_env.config.model_dump()
+    assert {k for k in single_env if single_env[k] != release_env[k]} == {"terrain_type"}
+    assert (single.manager_env.config.terrain_type, release.manager_env.config.terrain_type) == (
+        "plane",
+        "trimesh",
     )
     assert single.manager_env.contract == "sonic_release"
     assert single.model == model_preset("single_gpu").model.model_copy(

@@ -24,8 +24,11 @@ Presets (SONIC_REFERENCE §1.1, §1.2), selected with ``+exp=<name>`` or SONIC's
   rsl_rl-style PPO settings, to learn the sample motions on one GPU in minutes (:func:`single_gpu`);
 * ``small``: ``sonic_release``'s layout with narrow layers and 8 envs, for CPU tests and the demo.
 
-Until the terrain issue (14) lands every preset runs on the flat ground plane; SONIC's presets use
-``terrain_type: trimesh`` (FORMATS.md "Quirks": trimesh for SONIC presets).
+Terrain: SONIC's presets (``sonic_release``, ``sonic_bones_seed``) train on SONIC's rough ``trimesh`` terrain, as
+SONIC does (SONIC_REFERENCE §7; FORMATS.md "Quirks": trimesh for SONIC presets), collided by Newton's pipeline
+(:mod:`sonic_env.terrain`). ``single_gpu`` (the one-GPU recipe, measured on flat ground) and ``small`` (CPU tests,
+demo) run on the flat plane. ``++manager_env.config.terrain_type=plane`` puts any preset on the plane; on the GPU
+the trimesh env runs at about a third of the plane's speed (issue 14, ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from sonic_train.algo.config import PPOConfig
 __all__ = [
     "EXP_PATH_PREFIX",
     "EXP_PRESETS",
-    "FLAT_GROUND_NOTE",
+    "TERRAIN_NOTE",
     "AlgoConfig",
     "ExperimentConfig",
     "WandbConfig",
@@ -76,8 +79,15 @@ SONIC_RELEASE_AUGMENT_PREFIXES = (
 )
 """``upper_body_augment_prefixes`` of ``sonic_release`` (SONIC_REFERENCE §1.2; spelling as SONIC's)."""
 
-FLAT_GROUND_NOTE = f"every preset runs on the flat ground plane until SONIC's rough trimesh terrain lands (issue {TERRAIN_ISSUE})"
-"""Said in --help and the README: SONIC's presets train on ``terrain_type: trimesh``."""
+TERRAIN_NOTE = (
+    "SONIC's presets (sonic_release, sonic_bones_seed) train on SONIC's rough trimesh terrain, single_gpu and small "
+    "on the flat plane; ++manager_env.config.terrain_type=plane puts any preset on the plane (on the GPU trimesh "
+    f"runs at about a third of the plane's speed, issue {TERRAIN_ISSUE})"
+)
+"""Said in --help: which presets train on which ground."""
+
+SONIC_TERRAIN = "trimesh"
+"""The terrain of SONIC's presets (SONIC_REFERENCE §7)."""
 
 
 class WandbConfig(BaseModel):
@@ -270,11 +280,11 @@ def _motion(
 
 
 def _experiment(
-    exp: str, model_name: str, contract: str, motion: dict[str, Any], **top: Any
+    exp: str, model_name: str, contract: str, motion: dict[str, Any], terrain: str = SONIC_TERRAIN, **top: Any
 ) -> ExperimentConfig:
     env = {
         "contract": contract,
-        "config": {"terrain_type": "plane"},  # SONIC: trimesh (FLAT_GROUND_NOTE)
+        "config": {"terrain_type": terrain},
         "commands": {"motion": motion},
         "rewards": {"feet_acc": {"weight": -2.5e-6}},
         "terminations": "tracking/base_adaptive_strict_ori_foot_xyz",
@@ -296,7 +306,7 @@ def _experiment(
 
 
 def sonic_release(exp: str = EXP_PATH_PREFIX + "sonic_release") -> ExperimentConfig:
-    """SONIC's ``sonic_release`` exp (SONIC_REFERENCE §1.1, §1.2), on flat ground until issue 14."""
+    """SONIC's ``sonic_release`` exp (SONIC_REFERENCE §1.1, §1.2), on SONIC's trimesh terrain."""
     motion = _motion(
         encoders=("g1", "teleop", "smpl"),
         smpl_motion_file=SONIC_RELEASE_SMPL_FILE,
@@ -344,8 +354,9 @@ def single_gpu(exp: str = "single_gpu") -> ExperimentConfig:
 
     Changes from ``sonic_release``, each for speed of learning on one GPU (examples/train_single_gpu.md):
     the ``single_gpu`` model preset (narrower, shallower layers; same contract, token and aux losses),
-    :data:`SINGLE_GPU_ALGO`, and ``tf32=True``. Observations, rewards, terminations, events, encoder
-    sampling and the ONNX layout are SONIC's.
+    :data:`SINGLE_GPU_ALGO`, ``tf32=True``, and the flat plane (the recipe was measured there; SONIC's presets
+    use the trimesh terrain). Observations, rewards, terminations, events, encoder sampling and the ONNX layout
+    are SONIC's.
     """
     motion = _motion(
         encoders=("g1", "teleop", "smpl"),
@@ -353,7 +364,9 @@ def single_gpu(exp: str = "single_gpu") -> ExperimentConfig:
         soma_motion_file=None,
         augment_prefixes=SONIC_RELEASE_AUGMENT_PREFIXES,
     )
-    return _experiment(exp, "single_gpu", "sonic_release", motion, algo_config=SINGLE_GPU_ALGO, tf32=True)
+    return _experiment(
+        exp, "single_gpu", "sonic_release", motion, terrain="plane", algo_config=SINGLE_GPU_ALGO, tf32=True
+    )
 
 
 def small(exp: str = "small") -> ExperimentConfig:
@@ -364,7 +377,9 @@ def small(exp: str = "small") -> ExperimentConfig:
         soma_motion_file=None,
         augment_prefixes=SONIC_RELEASE_AUGMENT_PREFIXES,
     )
-    config = _experiment(exp, "small", "small", motion, algo_config={"num_learning_iterations": 100})
+    config = _experiment(
+        exp, "small", "small", motion, terrain="plane", algo_config={"num_learning_iterations": 100}
+    )
     return ExperimentConfig.model_validate({**config.model_dump(), "num_envs": 8})
 
 

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from sonic_train.checkpoint_io import CheckpointFormatError
 from sonic_train.checkpoints import StartCheckpoint, base_config_from_checkpoint, read_start_checkpoint
-from sonic_train.config import EXP_PATH_PREFIX, EXP_PRESETS, FLAT_GROUND_NOTE, ExperimentConfig, exp_preset
+from sonic_train.config import EXP_PATH_PREFIX, EXP_PRESETS, TERRAIN_NOTE, ExperimentConfig, exp_preset
 from sonic_train.overrides import Override, OverrideError, apply_overrides, parse_override
 
 __all__ = ["VIEWER_MESSAGE", "help_text", "main", "resolve_config", "viewer_line", "with_viewer"]
@@ -115,7 +115,7 @@ optional group; values are YAML scalars. An unknown key fails with the closest v
 
 presets:
 {presets}
-Note: {FLAT_GROUND_NOTE}.
+Note: {TERRAIN_NOTE}.
 
 main keys:
 {keys}
