@@ -232,3 +232,34 @@ def test_cuda_optimizer_is_fused_and_steps_like_cpu() -> None:
         results.append([p.detach().cpu() for p in [*actor.parameters(), *critic.parameters()]])
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_state_saved_by_a_foreach_adamw_loads_into_the_fused_one() -> None:
+    """Checkpoints written before the fused CPU optimiser (foreach AdamW, float lr) load: same next update as
+    that AdamW makes, the kernel flags and the lr tensor stay this optimiser's."""
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(6))
+    actor, critic = _nets()
+    params = [*actor.parameters(), *critic.parameters()]
+    old = torch.optim.AdamW(params, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=True)
+    for _ in range(2):
+        old.zero_grad()
+        (actor(x).square().sum() + critic(x).square().sum()).backward()
+        old.step()
+    buffer = io.BytesIO()  # through bytes, as a checkpoint does (state_dict() shares tensors)
+    torch.save({"main": old.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)
+    actor2, critic2 = _nets()
+    actor2.load_state_dict(actor.state_dict())
+    critic2.load_state_dict(critic.state_dict())
+    opt = ActorCriticOptimizer(actor2.parameters(), critic2.parameters(), lr=5e-3)
+    kept = opt.main.param_groups[0]["lr"]
+    opt.load_state_dict(saved)
+    group = opt.main.param_groups[0]
+    assert group["lr"] is kept and opt.lr == pytest.approx(1e-2) and group["fused"] and not group["foreach"]
+    for model, o in (((actor, critic), old), ((actor2, critic2), opt)):
+        o.zero_grad()
+        (model[0](x).square().sum() + model[1](x).square().sum()).backward()
+        o.step()
+    for a, b in zip(params, opt.parameters, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
