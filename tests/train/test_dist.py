@@ -158,7 +158,10 @@ def _train(ctx: DistContext, sync: bool) -> dict:
         net.zero_grad(set_to_none=True)
         (net(x) - y).square().mean().backward()
         if sync:
+            grads = [p.grad for p in net.parameters()]
             all_reduce_gradients(net.parameters(), ctx)
+            # in place: a CUDA-graphed optimiser step reads the gradients by address
+            assert all(p.grad is g for p, g in zip(net.parameters(), grads, strict=True))
         # Plain SGD by hand: a torch.optim step would import torch._dynamo (~10 s per process on 2 cores).
         with torch.no_grad():
             for p in net.parameters():
