@@ -292,7 +292,10 @@ class Learner:
         ):
             if self._env_ids is None:
                 self._env_ids = env_ids.clone()
-            self._env_ids.copy_(env_ids)
+            else:
+                self._env_ids.copy_(env_ids)
+            if self.graphs is not None:
+                self.graphs.begin_step()
             parts = self._run("grad", self._grad)
             if count == 0:
                 self._reset_sums(list(parts))
@@ -307,11 +310,7 @@ class Learner:
         return self._stats(count)
 
     def _run(self, name: str, fn: Any) -> Any:
-        if self.graphs is None:
-            return fn()
-        if name == "grad":
-            self.graphs.begin_step()
-        return self.graphs.run(name, fn)
+        return fn() if self.graphs is None else self.graphs.run(name, fn)
 
     def _stats(self, count: int) -> UpdateStats:
         """The means of the sums, with the update's only host reads (lr, skipped steps, NaN check)."""
