@@ -2,7 +2,7 @@
 # One GPU call: issue 15's end-to-end table at 1,024 / 4,096 / 8,192 envs with the current code, every CUDA graph
 # on (sonic_release, TF32 + bf16), with the env alone (train_throughput.py) and the physics alone (env_step.py
 # minimal_varied) at the same sizes in the same call, so the ratios compare; then the preset's own trimesh terrain
-# at 4,096 (graphs with Newton's collision pipeline: not yet run). Written in session 5, not yet run.
+# at 4,096 (graphs with Newton's collision pipeline). Written in session 5, run in session 6 (benchmarks/README.md).
 #
 #   bash benchmarks/device_sizes_session.sh "$OUT"       # on the GPU machine, after staging
 set -uo pipefail

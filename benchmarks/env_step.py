@@ -61,11 +61,11 @@ def env_config(
     device: str,
     data_dir: str,
     cuda_graphs: bool = False,
-    solver_iterations: tuple[int, int] | None = None,
+    sim: dict[str, Any] | None = None,
 ) -> Any:
     """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks).
 
-    ``solver_iterations``: ``(iterations, ls_iterations)`` of MuJoCo-Warp's solver instead of the defaults.
+    ``sim``: ``EnvConfig.sim`` fields to set (e.g. ``iterations``, ``ls_iterations``, ``contact_gap``).
     """
     from sonic_env.config import EnvConfig
 
@@ -81,9 +81,7 @@ def env_config(
             "seed": 0,
             "cuda_graphs": cuda_graphs,
             "config": {"terrain_type": terrain},
-            "sim": {}
-            if solver_iterations is None
-            else dict(zip(("iterations", "ls_iterations"), solver_iterations, strict=True)),
+            "sim": sim or {},
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
         }
     )
@@ -156,7 +154,8 @@ def _measure(
     data_dir: str,
     random_actions: bool = False,
     cuda_graphs: bool = False,
-    solver_iterations: tuple[int, int] | None = None,
+    sim: dict[str, Any] | None = None,
+    kernel_profile: int = 0,
 ) -> dict[str, object]:
     """Build one env, step it, probe its contacts and robot states, close it; return the figures.
 
@@ -168,7 +167,7 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, solver_iterations)
+    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim)
     start = time.perf_counter()
     env = make_env(config) if variant == "full" else _minimal_env(config, varied=variant == "minimal_varied")
     build_s = time.perf_counter() - start
@@ -212,6 +211,7 @@ def _measure(
         speed = torch.nan_to_num(root_vel.norm(dim=-1), nan=0.0, posinf=0.0)
         launched |= speed > LAUNCH_SPEED
         max_speed = torch.maximum(max_speed, speed.max())
+    kernels = _kernel_profile(env, actions, kernel_profile) if kernel_profile and cuda else None
     machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
     env.close()
     return {
@@ -228,6 +228,8 @@ def _measure(
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
+        "contact_gap": config.sim.contact_gap,
+        "collision": config.sim.collision,
         "mean_reward": round(float(reward_sum) / (num_envs * steps), 5),
         "done_rate": round(float(done_sum) / (num_envs * steps), 5),
         "peak_usage": peak_usage(samples),
@@ -236,7 +238,42 @@ def _measure(
         f"worlds_over_{LAUNCH_SPEED:g}_mps": int(launched.sum()),
         "max_root_speed_mps": round(float(max_speed), 2),
         "machine": f"{machine}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
+        **({"kernels_ms_per_policy_step": kernels} if kernels is not None else {}),
     }
+
+
+def _kernel_profile(env: Any, actions: Any, steps: int, top: int = 25) -> dict[str, float]:
+    """GPU kernel time (ms per policy step) over ``steps`` more steps, by kernel name: the ``top`` kernels and
+    ``total`` (CUPTI records kernels replayed from CUDA graphs too)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    totals: dict[str, float] = {}
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            env.step(actions())
+        torch.cuda.synchronize()
+    results = prof.profiler.kineto_results if prof.profiler is not None else None
+    for event in results.events() if results is not None else []:  # raw records: kernels of graphs included
+        if event.device_type().name == "CUDA":
+            name = event.name()[:90]
+            totals[name] = totals.get(name, 0.0) + event.duration_ns() / 1e6 / steps
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    result = {name: round(ms, 3) for name, ms in ranked[:top]}
+    result["total"] = round(sum(totals.values()), 3)
+    return result
+
+
+def _sim_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``EnvConfig.sim`` fields set on the command line."""
+    sim: dict[str, Any] = {}
+    if args.solver_iterations:
+        sim["iterations"], sim["ls_iterations"] = args.solver_iterations
+    if args.contact_gap is not None:
+        sim["contact_gap"] = args.contact_gap
+    if args.collision is not None:
+        sim["collision"] = args.collision
+    return sim
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -254,7 +291,8 @@ def _child(args: argparse.Namespace) -> None:
                 args.data,
                 args.actions == "random",
                 args.cuda_graphs,
-                tuple(args.solver_iterations) if args.solver_iterations else None,
+                _sim_overrides(args),
+                args.kernel_profile,
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -289,6 +327,21 @@ def main() -> None:
         metavar=("ITERATIONS", "LS_ITERATIONS"),
         help="EnvConfig.sim.iterations / ls_iterations (default: the config's, 100 / 50)",
     )
+    parser.add_argument(
+        "--contact-gap",
+        type=float,
+        help="EnvConfig.sim.contact_gap (m; default: the terrain's, 0.01 / hfield 0)",
+    )
+    parser.add_argument(
+        "--collision", choices=("auto", "newton", "mujoco"), help="EnvConfig.sim.collision (default: auto)"
+    )
+    parser.add_argument(
+        "--kernel-profile",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="GPU only: after the probe, profile STEPS more steps and report the top kernels' time per step",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -310,6 +363,11 @@ def main() -> None:
                 cmd += ["--actions", args.actions] + (["--cuda-graphs"] if args.cuda_graphs else [])
                 if args.solver_iterations:
                     cmd += ["--solver-iterations", *map(str, args.solver_iterations)]
+                if args.contact_gap is not None:
+                    cmd += ["--contact-gap", str(args.contact_gap)]
+                if args.collision is not None:
+                    cmd += ["--collision", args.collision]
+                cmd += ["--kernel-profile", str(args.kernel_profile)]
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

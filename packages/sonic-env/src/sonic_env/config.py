@@ -50,8 +50,8 @@ class SceneConfig(BaseModel):
         default="plane",
         description="'plane': the flat local USD ground plane. 'trimesh': SONIC's rough terrain (SONIC_REFERENCE §7, "
         "20×20 tiles, env origins on the tiles) collided as a triangle mesh by Newton's collision pipeline. "
-        "'hfield' (ours): the same generated surface as a MuJoCo height field with MuJoCo's own contacts "
-        "(faster; box risers become 0.1 m ramps). See sonic_env.terrain.",
+        "'hfield' (ours): the same generated surface as a height field (box risers become 0.1 m ramps), collided "
+        "by Newton's pipeline too (manager_env.sim.collision). See sonic_env.terrain.",
     )
     env_spacing: float = Field(default=2.0, gt=0.0, description="Distance between environment origins (m).")
     robot: RobotConfig = Field(default_factory=RobotConfig, description="The simulated robot.")
@@ -105,6 +105,19 @@ class SimConfig(BaseModel):
         default=50,
         ge=1,
         description="Line-search iterations per solver iteration, at most (Isaac Lab's 50; mjlab 20).",
+    )
+    collision: Literal["auto", "newton", "mujoco"] = Field(
+        default="auto",
+        description="Who finds the contacts. 'auto': Newton's collision pipeline for the generated terrains "
+        "('trimesh', 'hfield'), MuJoCo-Warp's own collision for the plane. 'newton' / 'mujoco': that one on any "
+        "terrain; 'mujoco' cannot collide 'trimesh' (MuJoCo treats a mesh as its convex hull: silently flat) and "
+        "on 'hfield' makes the feet chatter (sonic-env README).",
+    )
+    contact_gap: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="Newton's per-shape contact gap (m): shape pairs closer than margin + gap get contacts. None: "
+        "the terrain's default (sonic_env.terrain.terrain_shape_cfg: Isaac Lab's 0.01, 0 for hfield).",
     )
 
 
@@ -301,6 +314,15 @@ class EnvConfig(BaseModel):
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",
     )
+
+    @model_validator(mode="after")
+    def _check_collision(self) -> EnvConfig:
+        if self.sim.collision == "mujoco" and self.config.terrain_type == "trimesh":
+            raise ValueError(
+                "manager_env.sim.collision='mujoco' cannot collide manager_env.config.terrain_type='trimesh': MuJoCo "
+                "treats a triangle mesh as its convex hull (a flat slab); use collision 'auto' or 'newton'"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_recorders(self) -> EnvConfig:

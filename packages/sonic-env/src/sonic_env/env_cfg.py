@@ -84,9 +84,9 @@ def contact_sensor_cfg() -> ContactSensorCfg:
 
 
 def sim_cfg(config: EnvConfig) -> SimulationCfg:
-    """Newton physics with the MuJoCo-Warp solver; MuJoCo's own contacts, or Newton's pipeline for 'trimesh'."""
+    """Newton physics with the MuJoCo-Warp solver; contacts from MuJoCo or Newton's pipeline (``sim.collision``)."""
     sim = config.sim
-    pipeline = uses_newton_pipeline(config.config.terrain_type)
+    pipeline = uses_newton_pipeline(config.config.terrain_type, sim.collision)
     njmax, nconmax = solver_buffers(config.config.terrain_type, sim.njmax, sim.nconmax)
     return SimulationCfg(
         dt=sim.dt,
@@ -104,7 +104,7 @@ def sim_cfg(config: EnvConfig) -> SimulationCfg:
             ),
             collision_cfg=collision_pipeline_cfg(config.num_envs, nconmax) if pipeline else None,
             use_cuda_graph=sim.use_cuda_graph,
-            default_shape_cfg=terrain_shape_cfg(config.config.terrain_type),
+            default_shape_cfg=terrain_shape_cfg(config.config.terrain_type, sim.contact_gap),
         ),
     )
 

@@ -206,18 +206,31 @@ def terrain_importer_cfg(
     )
 
 
-def uses_newton_pipeline(terrain_type: TerrainType) -> bool:
-    """Whether the terrain needs Newton's collision pipeline (a triangle mesh) instead of MuJoCo's contacts."""
-    return terrain_type == "trimesh"
+Collision = Literal["auto", "newton", "mujoco"]
+"""Who finds the contacts (``SimConfig.collision``); ``auto``: Newton's pipeline for the generated terrains."""
 
 
-def terrain_shape_cfg(terrain_type: TerrainType) -> NewtonShapeCfg:
-    """``NewtonCfg.default_shape_cfg`` for a terrain: Newton's default, but contact gap 0 for ``hfield``.
+def uses_newton_pipeline(terrain_type: TerrainType, collision: Collision = "auto") -> bool:
+    """Whether Newton's collision pipeline finds the contacts (instead of MuJoCo-Warp's own collision).
 
-    With Newton's default gap (0.01 m) MuJoCo-Warp reported hfield contacts inside the gap with normals
-    pointing into the ground, and a flailing G1 blew up (NaN) on CPU; with gap 0 the same run stayed finite.
+    ``auto`` picks it for the generated terrains: a triangle mesh needs it (MuJoCo would collide the mesh's convex
+    hull), and on the height field MuJoCo's prism contacts make standing feet chatter (sonic-env README).
     """
-    return NewtonShapeCfg(gap=0.0) if terrain_type == "hfield" else NewtonShapeCfg()
+    if collision == "auto":
+        return terrain_type in ("trimesh", "hfield")
+    return collision == "newton"
+
+
+def terrain_shape_cfg(terrain_type: TerrainType, gap: float | None = None) -> NewtonShapeCfg:
+    """``NewtonCfg.default_shape_cfg`` for a terrain: Isaac Lab's default, but contact gap 0 for ``hfield``.
+
+    With Isaac Lab's default gap (0.01 m) MuJoCo-Warp reported hfield contacts inside the gap with normals
+    pointing into the ground, and a flailing G1 blew up (NaN) on CPU; with gap 0 the same run stayed finite.
+    ``gap`` (m), where given, replaces the terrain's default (``SimConfig.contact_gap``).
+    """
+    if gap is None:
+        gap = 0.0 if terrain_type == "hfield" else NewtonShapeCfg().gap
+    return NewtonShapeCfg(gap=gap)
 
 
 def solver_buffers(terrain_type: TerrainType, njmax: int | None, nconmax: int | None) -> tuple[int, int]:
@@ -290,6 +303,7 @@ def peak_usage(samples: list[dict[str, int]]) -> dict[str, int]:
 
 __all__ = [
     "HeightfieldTerrainGenerator",
+    "Collision",
     "TerrainType",
     "collision_pipeline_cfg",
     "contact_usage",
