@@ -35,6 +35,7 @@ from sonic_env.terrain import (
     sonic_terrain_generator_cfg,
     terrain_importer_cfg,
     terrain_shape_cfg,
+    uses_newton_pipeline,
 )
 
 RADIUS = 0.05
@@ -85,8 +86,9 @@ def _ball(name: str, pos: tuple[float, float, float]) -> RigidObjectCfg:
     )
 
 
-def _drop_spheres(terrain_type: str) -> dict[str, Any]:
-    """Build the pit+boxes terrain with ``terrain_type``'s collision, drop spheres, return rest heights + truth."""
+def _drop_spheres(terrain_type: str, collision: str) -> dict[str, Any]:
+    """Build the pit+boxes terrain, collided as the env would with ``collision``, drop spheres, return rest heights
+    + truth."""
     heightfield = terrain_type == "hfield"
     gen_cfg = _generator(heightfield)
     torch.manual_seed(0)  # MeshRandomGrid draws box heights from torch's global RNG, not the generator's seed
@@ -113,15 +115,13 @@ def _drop_spheres(terrain_type: str) -> dict[str, Any]:
     scene_cfg = Scene(num_envs=1, env_spacing=2.0)
     for name, ball in balls.items():
         setattr(scene_cfg, name, ball)
-    if heightfield:
-        physics = NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(nconmax=40, njmax=200), default_shape_cfg=terrain_shape_cfg("hfield")
-        )
-    else:
+    shapes = terrain_shape_cfg(terrain_type)  # pyright: ignore[reportArgumentType]
+    if uses_newton_pipeline(terrain_type, collision):  # pyright: ignore[reportArgumentType]
         pipeline: NewtonCollisionPipelineCfg = collision_pipeline_cfg(1, 40)
-        physics = NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(use_mujoco_contacts=False, nconmax=40), collision_cfg=pipeline
-        )
+        solver = MJWarpSolverCfg(use_mujoco_contacts=False, nconmax=40, njmax=200)
+        physics = NewtonCfg(solver_cfg=solver, collision_cfg=pipeline, default_shape_cfg=shapes)
+    else:
+        physics = NewtonCfg(solver_cfg=MJWarpSolverCfg(nconmax=40, njmax=200), default_shape_cfg=shapes)
     sim = sim_utils.SimulationContext(sim_utils.SimulationCfg(dt=0.005, device="cpu", physics=physics))
     try:
         torch.manual_seed(0)  # the importer regenerates the same terrain as the reference
@@ -140,9 +140,15 @@ def _drop_spheres(terrain_type: str) -> dict[str, Any]:
             "env_origin": env_origin, "usage": usage}  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["trimesh", "hfield"])
+@pytest.fixture(
+    scope="module",
+    params=[("trimesh", "auto"), ("hfield", "auto"), ("hfield", "mujoco")],
+    ids=["trimesh", "hfield", "hfield-mujoco"],
+)
 def dropped(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return {"terrain_type": request.param, **_drop_spheres(request.param)}
+    """trimesh and hfield through Newton's pipeline (the default), hfield through MuJoCo's own contacts."""
+    terrain_type, collision = request.param
+    return {"terrain_type": terrain_type, "collision": collision, **_drop_spheres(terrain_type, collision)}
 
 
 def test_spheres_rest_on_the_generated_surface(dropped: dict[str, Any]) -> None:
@@ -150,7 +156,11 @@ def test_spheres_rest_on_the_generated_surface(dropped: dict[str, Any]) -> None:
     rest, truth = dropped["rest"], dropped["truth"]
     assert truth["rim"] - truth["pit"] == pytest.approx(PIT_DEPTH, abs=1e-6)
     for name, surface in truth.items():
-        assert rest[name] - RADIUS == pytest.approx(surface, abs=1e-3), (dropped["terrain_type"], name)
+        assert rest[name] - RADIUS == pytest.approx(surface, abs=1e-3), (
+            dropped["terrain_type"],
+            dropped["collision"],
+            name,
+        )
     box_tops = np.array([truth[f"box{i}"] for i in range(len(BOX_CELLS))])
     assert np.ptp(box_tops) > 1e-3  # the boxes really differ in height, so the check sees them
     assert dropped["usage"]["dropped_worlds"] == 0
@@ -221,11 +231,24 @@ def test_env_cfg_selects_terrain_and_collision(
     assert (gen.class_type is HeightfieldTerrainGenerator) == (terrain_type == "hfield")
     physics = env_cfg.sim.physics
     assert isinstance(physics, NewtonCfg) and isinstance(physics.solver_cfg, MJWarpSolverCfg)
-    if terrain_type == "trimesh":
-        assert physics.solver_cfg.use_mujoco_contacts is False
-        assert physics.collision_cfg is not None
-        assert physics.collision_cfg.rigid_contact_max == config.num_envs * 200
-        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
-    else:
-        assert physics.solver_cfg.use_mujoco_contacts is True and physics.collision_cfg is None
-        assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
+    assert physics.solver_cfg.use_mujoco_contacts is False  # both generated terrains: Newton's pipeline
+    assert physics.collision_cfg is not None
+    assert physics.collision_cfg.rigid_contact_max == config.num_envs * 200
+    assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
+    assert physics.default_shape_cfg.gap == (0.0 if terrain_type == "hfield" else 0.01)
+
+
+def test_collision_and_gap_options(sample_env_config: Callable[..., EnvConfig]) -> None:
+    """sim.collision picks who collides (MuJoCo's contacts on hfield; Newton's on the plane), sim.contact_gap the
+    shapes' gap; MuJoCo cannot collide the triangle mesh, which is refused with the keys named."""
+    mujoco = build_env_cfg(sample_env_config(config={"terrain_type": "hfield"}, sim={"collision": "mujoco"}))
+    physics = mujoco.sim.physics
+    assert isinstance(physics, NewtonCfg) and isinstance(physics.solver_cfg, MJWarpSolverCfg)
+    assert physics.solver_cfg.use_mujoco_contacts is True and physics.collision_cfg is None
+    plane = build_env_cfg(sample_env_config(sim={"collision": "newton", "contact_gap": 0.002}))
+    physics = plane.sim.physics
+    assert isinstance(physics, NewtonCfg) and isinstance(physics.solver_cfg, MJWarpSolverCfg)
+    assert physics.solver_cfg.use_mujoco_contacts is False and physics.collision_cfg is not None
+    assert physics.default_shape_cfg.gap == 0.002
+    with pytest.raises(ValueError, match="sim.collision='mujoco'.*terrain_type='trimesh'"):
+        sample_env_config(config={"terrain_type": "trimesh"}, sim={"collision": "mujoco"})
