@@ -235,7 +235,7 @@ def test_env_cfg_selects_terrain_and_collision(
     assert physics.collision_cfg is not None
     assert physics.collision_cfg.rigid_contact_max == config.num_envs * 200
     assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
-    assert physics.default_shape_cfg.gap == (0.0 if terrain_type == "hfield" else 0.01)
+    assert physics.default_shape_cfg.gap == 0.0  # Newton's pipeline: no triangles beyond touching distance
 
 
 def test_collision_and_gap_options(sample_env_config: Callable[..., EnvConfig]) -> None:

@@ -117,7 +117,8 @@ class SimConfig(BaseModel):
         default=None,
         ge=0.0,
         description="Newton's per-shape contact gap (m): shape pairs closer than margin + gap get contacts. None: "
-        "the terrain's default (sonic_env.terrain.terrain_shape_cfg: Isaac Lab's 0.01, 0 for hfield).",
+        "the terrain's default (sonic_env.terrain.terrain_shape_cfg: Isaac Lab's 0.01 on the plane, 0 on trimesh and "
+        "hfield).",
     )
 
 

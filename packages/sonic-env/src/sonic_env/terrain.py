@@ -224,16 +224,24 @@ def uses_newton_pipeline(terrain_type: TerrainType, collision: Collision = "auto
     return collision == "newton"
 
 
-def terrain_shape_cfg(terrain_type: TerrainType, gap: float | None = None) -> NewtonShapeCfg:
-    """``NewtonCfg.default_shape_cfg`` for a terrain: Isaac Lab's default, but contact gap 0 for ``hfield``.
+GENERATED_TERRAIN_GAP = 0.0
+"""Contact gap (m) of every shape on the generated terrains (``trimesh``, ``hfield``); the plane keeps Isaac Lab's."""
 
-    With Isaac Lab's default gap (0.01 m) MuJoCo-Warp reported hfield contacts inside the gap with normals
-    pointing into the ground, and a flailing G1 blew up (NaN) on CPU; with gap 0 the same run stayed finite.
-    Through Newton's pipeline gap 0 also gives fewer triangle pairs (fewer cells within reach of each capsule).
+
+def terrain_shape_cfg(terrain_type: TerrainType, gap: float | None = None) -> NewtonShapeCfg:
+    """``NewtonCfg.default_shape_cfg`` for a terrain: Isaac Lab's default on the plane, contact gap 0 on the
+    generated terrains (:data:`GENERATED_TERRAIN_GAP`).
+
+    Newton's pipeline tests every mesh or height-field triangle within margin + gap of a robot shape, and on
+    SONIC's 1-5 mm terrain Isaac Lab's 0.01 m gap reaches several cells around each foot capsule: on one H200
+    at 4,096 envs gap 0 made ``trimesh``'s physics 37 % faster (31.8 against 43.6 ms per policy step), with the
+    same behaviour (CPU, full env, 64 envs, 100 steps: mean reward 0.1025 against 0.1027, done rate 0.059
+    against 0.059). On ``hfield`` under MuJoCo's contacts, the 0.01 m gap gave contacts with normals pointing
+    into the ground and a flailing G1 blew up (NaN) on CPU; with gap 0 the same run stayed finite.
     ``gap`` (m), where given, replaces the terrain's default (``SimConfig.contact_gap``).
     """
     if gap is None:
-        gap = 0.0 if terrain_type == "hfield" else NewtonShapeCfg().gap
+        gap = NewtonShapeCfg().gap if terrain_type == "plane" else GENERATED_TERRAIN_GAP
     return NewtonShapeCfg(gap=gap)
 
 
@@ -306,6 +314,7 @@ def peak_usage(samples: list[dict[str, int]]) -> dict[str, int]:
 
 
 __all__ = [
+    "GENERATED_TERRAIN_GAP",
     "HeightfieldTerrainGenerator",
     "Collision",
     "TerrainType",
