@@ -333,7 +333,9 @@ def main() -> None:
         help="EnvConfig.sim.contact_gap (m; default: the terrain's, 0.01 / hfield 0)",
     )
     parser.add_argument(
-        "--collision", choices=("auto", "newton", "mujoco"), help="EnvConfig.sim.collision (default: auto)"
+        "--collision",
+        choices=("auto", "newton", "mujoco", "sampled"),
+        help="EnvConfig.sim.collision (default: auto)",
     )
     parser.add_argument(
         "--kernel-profile",

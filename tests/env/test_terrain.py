@@ -25,6 +25,7 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonCollisionP
 
 from sonic_env.config import EnvConfig
 from sonic_env.env_cfg import GROUND_MATERIAL, build_env_cfg
+from sonic_env.hfield_contacts import NewtonSampledHeightfieldManager
 from sonic_env.terrain import (
     HFIELD_BASE,
     HeightfieldTerrainGenerator,
@@ -117,8 +118,10 @@ def _drop_spheres(terrain_type: str, collision: str) -> dict[str, Any]:
         setattr(scene_cfg, name, ball)
     shapes = terrain_shape_cfg(terrain_type)  # pyright: ignore[reportArgumentType]
     if uses_newton_pipeline(terrain_type, collision):  # pyright: ignore[reportArgumentType]
-        pipeline: NewtonCollisionPipelineCfg = collision_pipeline_cfg(1, 40)
+        pipeline: NewtonCollisionPipelineCfg = collision_pipeline_cfg(1, 40, sampled=collision == "sampled")
         solver = MJWarpSolverCfg(use_mujoco_contacts=False, nconmax=40, njmax=200)
+        if collision == "sampled":
+            solver.class_type = NewtonSampledHeightfieldManager
         physics = NewtonCfg(solver_cfg=solver, collision_cfg=pipeline, default_shape_cfg=shapes)
     else:
         physics = NewtonCfg(solver_cfg=MJWarpSolverCfg(nconmax=40, njmax=200), default_shape_cfg=shapes)
@@ -142,11 +145,12 @@ def _drop_spheres(terrain_type: str, collision: str) -> dict[str, Any]:
 
 @pytest.fixture(
     scope="module",
-    params=[("trimesh", "auto"), ("hfield", "auto"), ("hfield", "mujoco")],
-    ids=["trimesh", "hfield", "hfield-mujoco"],
+    params=[("trimesh", "auto"), ("hfield", "auto"), ("hfield", "mujoco"), ("hfield", "sampled")],
+    ids=["trimesh", "hfield", "hfield-mujoco", "hfield-sampled"],
 )
 def dropped(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """trimesh and hfield through Newton's pipeline (the default), hfield through MuJoCo's own contacts."""
+    """trimesh and hfield through Newton's pipeline (the default), hfield through MuJoCo's own contacts and
+    through the sampled contacts (sonic_env.hfield_contacts)."""
     terrain_type, collision = request.param
     return {"terrain_type": terrain_type, "collision": collision, **_drop_spheres(terrain_type, collision)}
 

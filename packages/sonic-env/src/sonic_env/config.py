@@ -106,12 +106,14 @@ class SimConfig(BaseModel):
         ge=1,
         description="Line-search iterations per solver iteration, at most (Isaac Lab's 50; mjlab 20).",
     )
-    collision: Literal["auto", "newton", "mujoco"] = Field(
+    collision: Literal["auto", "newton", "mujoco", "sampled"] = Field(
         default="auto",
         description="Who finds the contacts. 'auto': Newton's collision pipeline for the generated terrains "
         "('trimesh', 'hfield'), MuJoCo-Warp's own collision for the plane. 'newton' / 'mujoco': that one on any "
         "terrain; 'mujoco' cannot collide 'trimesh' (MuJoCo treats a mesh as its convex hull: silently flat) and "
-        "on 'hfield' makes the feet chatter (sonic-env README).",
+        "on 'hfield' makes the feet chatter (sonic-env README). 'sampled' ('hfield' only): the robot's spheres "
+        "and capsules against the height field in closed form at sampled points, every other pair Newton's "
+        "(sonic_env.hfield_contacts).",
     )
     contact_gap: float | None = Field(
         default=None,
@@ -318,6 +320,11 @@ class EnvConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_collision(self) -> EnvConfig:
+        if self.sim.collision == "sampled" and self.config.terrain_type != "hfield":
+            raise ValueError(
+                "manager_env.sim.collision='sampled' collides a height field: it needs "
+                f"manager_env.config.terrain_type='hfield', got {self.config.terrain_type!r}"
+            )
         if self.sim.collision == "mujoco" and self.config.terrain_type == "trimesh":
             raise ValueError(
                 "manager_env.sim.collision='mujoco' cannot collide manager_env.config.terrain_type='trimesh': MuJoCo "

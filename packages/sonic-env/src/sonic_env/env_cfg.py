@@ -31,6 +31,7 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 from sonic_env.actions import ClippedJointPositionActionCfg, sonic_action_cfg
 from sonic_env.assets import ground_plane_usd_path
 from sonic_env.config import EnvConfig
+from sonic_env.hfield_contacts import NewtonSampledHeightfieldManager
 from sonic_env.mdp.commands import MotionCommandCfg
 from sonic_env.mdp.events import SonicEventsCfg, event_terms_cfg
 from sonic_env.mdp.observations import COMMAND_NAME
@@ -87,22 +88,26 @@ def sim_cfg(config: EnvConfig) -> SimulationCfg:
     """Newton physics with the MuJoCo-Warp solver; contacts from MuJoCo or Newton's pipeline (``sim.collision``)."""
     sim = config.sim
     pipeline = uses_newton_pipeline(config.config.terrain_type, sim.collision)
+    sampled = sim.collision == "sampled"
     njmax, nconmax = solver_buffers(config.config.terrain_type, sim.njmax, sim.nconmax)
+    solver = MJWarpSolverCfg(
+        njmax=njmax,
+        nconmax=nconmax,
+        integrator=sim.integrator,
+        iterations=sim.iterations,
+        ls_iterations=sim.ls_iterations,
+        use_mujoco_contacts=not pipeline,
+    )
+    if sampled:  # Isaac Lab's manager, building the sampled collision (its name must start with "Newton")
+        solver.class_type = NewtonSampledHeightfieldManager
     return SimulationCfg(
         dt=sim.dt,
         device=config.device,
         render_interval=sim.decimation,
         physics_material=GROUND_MATERIAL,
         physics=NewtonCfg(
-            solver_cfg=MJWarpSolverCfg(
-                njmax=njmax,
-                nconmax=nconmax,
-                integrator=sim.integrator,
-                iterations=sim.iterations,
-                ls_iterations=sim.ls_iterations,
-                use_mujoco_contacts=not pipeline,
-            ),
-            collision_cfg=collision_pipeline_cfg(config.num_envs, nconmax) if pipeline else None,
+            solver_cfg=solver,
+            collision_cfg=collision_pipeline_cfg(config.num_envs, nconmax, sampled) if pipeline else None,
             use_cuda_graph=sim.use_cuda_graph,
             default_shape_cfg=terrain_shape_cfg(config.config.terrain_type, sim.contact_gap),
         ),

@@ -209,8 +209,9 @@ def terrain_importer_cfg(
     )
 
 
-Collision = Literal["auto", "newton", "mujoco"]
-"""Who finds the contacts (``SimConfig.collision``); ``auto``: Newton's pipeline for the generated terrains."""
+Collision = Literal["auto", "newton", "mujoco", "sampled"]
+"""Who finds the contacts (``SimConfig.collision``); ``auto``: Newton's pipeline for the generated terrains;
+``sampled``: Newton's pipeline with the robot against the heightfield sampled (:mod:`sonic_env.hfield_contacts`)."""
 
 
 def uses_newton_pipeline(terrain_type: TerrainType, collision: Collision = "auto") -> bool:
@@ -221,7 +222,7 @@ def uses_newton_pipeline(terrain_type: TerrainType, collision: Collision = "auto
     """
     if collision == "auto":
         return terrain_type in ("trimesh", "hfield")
-    return collision == "newton"
+    return collision in ("newton", "sampled")
 
 
 GENERATED_TERRAIN_GAP = 0.0
@@ -251,16 +252,20 @@ def solver_buffers(terrain_type: TerrainType, njmax: int | None, nconmax: int | 
     return (default_njmax if njmax is None else njmax, default_nconmax if nconmax is None else nconmax)
 
 
-def collision_pipeline_cfg(num_envs: int, contacts_per_env: int) -> NewtonCollisionPipelineCfg:
-    """Newton's collision pipeline for the trimesh terrain, its contact buffer sized per world.
+def collision_pipeline_cfg(
+    num_envs: int, contacts_per_env: int, sampled: bool = False
+) -> NewtonCollisionPipelineCfg:
+    """Newton's collision pipeline for the generated terrains, its contact buffer sized per world.
 
     Args:
         num_envs: number of worlds.
         contacts_per_env: rigid contacts reserved per world (``EnvConfig.sim.nconmax``).
+        sampled: the robot against the heightfield by :mod:`sonic_env.hfield_contacts` (``collision="sampled"``).
     """
-    return NewtonCollisionPipelineCfg(
-        rigid_contact_max=num_envs * contacts_per_env, max_triangle_pairs=MAX_TRIANGLE_PAIRS
-    )
+    from sonic_env.hfield_contacts import SampledHeightfieldCollisionCfg
+
+    cls = SampledHeightfieldCollisionCfg if sampled else NewtonCollisionPipelineCfg
+    return cls(rigid_contact_max=num_envs * contacts_per_env, max_triangle_pairs=MAX_TRIANGLE_PAIRS)
 
 
 def contact_usage() -> dict[str, int]:
