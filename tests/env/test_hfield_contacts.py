@@ -61,14 +61,11 @@ def _collide(model: Any) -> dict[str, np.ndarray]:
 
 def _read(contacts: Any, state: Any) -> dict[str, np.ndarray]:
     count = int(contacts.rigid_contact_count.numpy()[0])
-    body_q = state.body_q.numpy()[0]
-    rot = wp.quat(*body_q[3:])
-    centre = np.array(
-        [
-            wp.transform_point(wp.transform(wp.vec3(*body_q[:3]), rot), wp.vec3(*p))
-            for p in contacts.rigid_contact_point1.numpy()[:count]
-        ]
-    ).reshape(-1, 3)
+    body_q = state.body_q.numpy()[0].astype(np.float64)  # position, quaternion (x, y, z, w)
+    q, w = body_q[3:6], body_q[6]
+    local = contacts.rigid_contact_point1.numpy()[:count].astype(np.float64).reshape(-1, 3)
+    twice_cross = 2.0 * np.cross(q, local)
+    centre = body_q[:3] + local + w * twice_cross + np.cross(q, twice_cross)  # the body pose applied
     surface = contacts.rigid_contact_point0.numpy()[:count]
     normal = contacts.rigid_contact_normal.numpy()[:count]
     margin = contacts.rigid_contact_margin0.numpy()[:count] + contacts.rigid_contact_margin1.numpy()[:count]
