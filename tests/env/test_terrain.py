@@ -25,18 +25,18 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonCollisionP
 
 from sonic_env.config import EnvConfig
 from sonic_env.env_cfg import GROUND_MATERIAL, build_env_cfg
-from sonic_env.hfield_contacts import NewtonSampledHeightfieldManager
+from sonic_env.hfield_contacts import NewtonSampledHeightfieldManager, SampledHeightfieldCollisionCfg
 from sonic_env.terrain import (
     HFIELD_BASE,
     HeightfieldTerrainGenerator,
     collision_pipeline_cfg,
     contact_usage,
     heightfield_samples,
+    resolve_collision,
     sonic_sub_terrains,
     sonic_terrain_generator_cfg,
     terrain_importer_cfg,
     terrain_shape_cfg,
-    uses_newton_pipeline,
 )
 
 RADIUS = 0.05
@@ -117,10 +117,11 @@ def _drop_spheres(terrain_type: str, collision: str) -> dict[str, Any]:
     for name, ball in balls.items():
         setattr(scene_cfg, name, ball)
     shapes = terrain_shape_cfg(terrain_type)  # pyright: ignore[reportArgumentType]
-    if uses_newton_pipeline(terrain_type, collision):  # pyright: ignore[reportArgumentType]
-        pipeline: NewtonCollisionPipelineCfg = collision_pipeline_cfg(1, 40, sampled=collision == "sampled")
+    resolved = resolve_collision(terrain_type, collision)  # pyright: ignore[reportArgumentType]
+    if resolved != "mujoco":
+        pipeline: NewtonCollisionPipelineCfg = collision_pipeline_cfg(1, 40, sampled=resolved == "sampled")
         solver = MJWarpSolverCfg(use_mujoco_contacts=False, nconmax=40, njmax=200)
-        if collision == "sampled":
+        if resolved == "sampled":
             solver.class_type = NewtonSampledHeightfieldManager
         physics = NewtonCfg(solver_cfg=solver, collision_cfg=pipeline, default_shape_cfg=shapes)
     else:
@@ -145,12 +146,12 @@ def _drop_spheres(terrain_type: str, collision: str) -> dict[str, Any]:
 
 @pytest.fixture(
     scope="module",
-    params=[("trimesh", "auto"), ("hfield", "auto"), ("hfield", "mujoco"), ("hfield", "sampled")],
-    ids=["trimesh", "hfield", "hfield-mujoco", "hfield-sampled"],
+    params=[("trimesh", "auto"), ("hfield", "auto"), ("hfield", "newton"), ("hfield", "mujoco")],
+    ids=["trimesh", "hfield-sampled", "hfield-newton", "hfield-mujoco"],
 )
 def dropped(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """trimesh and hfield through Newton's pipeline (the default), hfield through MuJoCo's own contacts and
-    through the sampled contacts (sonic_env.hfield_contacts)."""
+    """The defaults (trimesh through Newton's pipeline, hfield through the sampled contacts of
+    sonic_env.hfield_contacts), and hfield through Newton's pipeline and through MuJoCo's own contacts."""
     terrain_type, collision = request.param
     return {"terrain_type": terrain_type, "collision": collision, **_drop_spheres(terrain_type, collision)}
 
@@ -220,7 +221,8 @@ def test_heightfield_generator_lifts_the_same_surface() -> None:
 def test_env_cfg_selects_terrain_and_collision(
     terrain_type: str, sample_env_config: Callable[..., EnvConfig]
 ) -> None:
-    """SONIC's 20×20 tiles of 8 m at the ground; trimesh -> Newton's pipeline sized per world, hfield -> MuJoCo."""
+    """SONIC's 20×20 tiles of 8 m at the ground, both through Newton's pipeline sized per world: trimesh with
+    Newton's own contacts, hfield with the sampled ones (the manager that builds them)."""
     config = sample_env_config(config={"terrain_type": terrain_type})
     env_cfg = build_env_cfg(config)
     ground = env_cfg.scene.ground
@@ -240,11 +242,15 @@ def test_env_cfg_selects_terrain_and_collision(
     assert physics.collision_cfg.rigid_contact_max == config.num_envs * 200
     assert (physics.solver_cfg.njmax, physics.solver_cfg.nconmax) == (600, 200)
     assert physics.default_shape_cfg.gap == 0.0  # Newton's pipeline: no triangles beyond touching distance
+    sampled = terrain_type == "hfield"
+    assert isinstance(physics.collision_cfg, SampledHeightfieldCollisionCfg) == sampled
+    assert (physics.class_type is NewtonSampledHeightfieldManager) == sampled
 
 
 def test_collision_and_gap_options(sample_env_config: Callable[..., EnvConfig]) -> None:
     """sim.collision picks who collides (MuJoCo's contacts on hfield; Newton's on the plane), sim.contact_gap the
-    shapes' gap; MuJoCo cannot collide the triangle mesh, which is refused with the keys named."""
+    shapes' gap; MuJoCo cannot collide the triangle mesh and the sampled contacts need a height field, which is
+    refused with the keys named."""
     mujoco = build_env_cfg(sample_env_config(config={"terrain_type": "hfield"}, sim={"collision": "mujoco"}))
     physics = mujoco.sim.physics
     assert isinstance(physics, NewtonCfg) and isinstance(physics.solver_cfg, MJWarpSolverCfg)
@@ -256,3 +262,5 @@ def test_collision_and_gap_options(sample_env_config: Callable[..., EnvConfig]) 
     assert physics.default_shape_cfg.gap == 0.002
     with pytest.raises(ValueError, match="sim.collision='mujoco'.*terrain_type='trimesh'"):
         sample_env_config(config={"terrain_type": "trimesh"}, sim={"collision": "mujoco"})
+    with pytest.raises(ValueError, match="sim.collision='sampled'.*terrain_type='hfield', got 'trimesh'"):
+        sample_env_config(config={"terrain_type": "trimesh"}, sim={"collision": "sampled"})

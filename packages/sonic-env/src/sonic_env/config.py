@@ -50,8 +50,9 @@ class SceneConfig(BaseModel):
         default="plane",
         description="'plane': the flat local USD ground plane. 'trimesh': SONIC's rough terrain (SONIC_REFERENCE §7, "
         "20×20 tiles, env origins on the tiles) collided as a triangle mesh by Newton's collision pipeline. "
-        "'hfield' (ours): the same generated surface as a height field (box risers become 0.1 m ramps), collided "
-        "by Newton's pipeline too (manager_env.sim.collision). See sonic_env.terrain.",
+        "'hfield' (ours): the same generated surface as a height field (box risers become 0.1 m ramps) with "
+        "sampled closed-form contacts, as fast as the plane on the GPU (manager_env.sim.collision). See "
+        "sonic_env.terrain.",
     )
     env_spacing: float = Field(default=2.0, gt=0.0, description="Distance between environment origins (m).")
     robot: RobotConfig = Field(default_factory=RobotConfig, description="The simulated robot.")
@@ -108,12 +109,12 @@ class SimConfig(BaseModel):
     )
     collision: Literal["auto", "newton", "mujoco", "sampled"] = Field(
         default="auto",
-        description="Who finds the contacts. 'auto': Newton's collision pipeline for the generated terrains "
-        "('trimesh', 'hfield'), MuJoCo-Warp's own collision for the plane. 'newton' / 'mujoco': that one on any "
-        "terrain; 'mujoco' cannot collide 'trimesh' (MuJoCo treats a mesh as its convex hull: silently flat) and "
-        "on 'hfield' makes the feet chatter (sonic-env README). 'sampled' ('hfield' only): the robot's spheres "
-        "and capsules against the height field in closed form at sampled points, every other pair Newton's "
-        "(sonic_env.hfield_contacts).",
+        description="Who finds the contacts. 'sampled' ('hfield' only): the robot's spheres and capsules against "
+        "the height field in closed form at sampled points, every other pair through Newton's pipeline "
+        "(sonic_env.hfield_contacts). 'newton': Newton's collision pipeline for every pair. 'mujoco': MuJoCo-Warp's "
+        "own collision; it cannot collide 'trimesh' (MuJoCo treats a mesh as its convex hull: silently flat) and "
+        "makes feet chatter on 'hfield' (sonic-env README). 'auto': 'mujoco' on the plane, 'newton' on trimesh, "
+        "'sampled' on hfield (sonic_env.terrain.AUTO_COLLISION).",
     )
     contact_gap: float | None = Field(
         default=None,

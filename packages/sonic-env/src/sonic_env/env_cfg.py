@@ -43,11 +43,11 @@ from sonic_env.rl_env import SonicRLEnv
 from sonic_env.robot import check_robot_names, g1_articulation_cfg
 from sonic_env.terrain import (
     collision_pipeline_cfg,
+    resolve_collision,
     solver_buffers,
     sonic_terrain_generator_cfg,
     terrain_importer_cfg,
     terrain_shape_cfg,
-    uses_newton_pipeline,
 )
 from sonic_model import ObservationContract
 from sonic_model.presets import preset
@@ -87,8 +87,8 @@ def contact_sensor_cfg() -> ContactSensorCfg:
 def sim_cfg(config: EnvConfig) -> SimulationCfg:
     """Newton physics with the MuJoCo-Warp solver; contacts from MuJoCo or Newton's pipeline (``sim.collision``)."""
     sim = config.sim
-    pipeline = uses_newton_pipeline(config.config.terrain_type, sim.collision)
-    sampled = sim.collision == "sampled"
+    collision = resolve_collision(config.config.terrain_type, sim.collision)
+    pipeline, sampled = collision != "mujoco", collision == "sampled"
     njmax, nconmax = solver_buffers(config.config.terrain_type, sim.njmax, sim.nconmax)
     solver = MJWarpSolverCfg(
         njmax=njmax,
