@@ -28,8 +28,9 @@ Terrain: SONIC's presets (``sonic_release``, ``sonic_bones_seed``) train on SONI
 SONIC does (SONIC_REFERENCE §7; FORMATS.md "Quirks": trimesh for SONIC presets), collided by Newton's pipeline
 (:mod:`sonic_env.terrain`). ``single_gpu`` (the one-GPU recipe, measured on flat ground) and ``small`` (CPU tests,
 demo) run on the flat plane. ``++manager_env.config.terrain_type=plane`` puts any preset on the plane; on the GPU
-the trimesh env runs at about a quarter of the plane's speed (issue 14, ``benchmarks/README.md``), and
-``++manager_env.config.terrain_type=hfield`` gives the same surface as a height field, 24 % faster than trimesh.
+the trimesh env runs at about 40 % of the plane's speed (issue 14, ``benchmarks/README.md``), and
+``++manager_env.config.terrain_type=hfield`` gives the same surface as a height field with closed-form sampled
+contacts, at the plane's speed (sonic-env README, "Terrain").
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ SONIC_RELEASE_AUGMENT_PREFIXES = (
 TERRAIN_NOTE = (
     "SONIC's presets (sonic_release, sonic_bones_seed) train on SONIC's rough trimesh terrain, single_gpu and small "
     "on the flat plane; ++manager_env.config.terrain_type=plane puts any preset on the plane (on the GPU trimesh "
-    f"runs at about a quarter of the plane's speed, issue {TERRAIN_ISSUE}), =hfield on the same surface as a "
-    "height field (24 % faster than trimesh)"
+    f"runs at about 40 % of the plane's speed, issue {TERRAIN_ISSUE}), =hfield on the same roughness as a height "
+    "field at the plane's speed"
 )
 """Said in --help: which presets train on which ground."""
 
