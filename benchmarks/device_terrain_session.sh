@@ -27,16 +27,5 @@ else
     timeout 200 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
         --num-envs 4096 --override ++manager_env.config.terrain_type=hfield >"$out/train.txt" 2>&1
 fi
-grep -h "RESULT\|^{" "$out"/*.txt | sed 's/^RESULT //' | python -c "
-import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    k = r.pop('kernels_ms_per_policy_step', None)
-    keep = ('terrain', 'variant', 'num_envs', 'collision', 'contact_gap', 'env_steps_per_s', 'ms_per_policy_step',
-            'mean_reward', 'done_rate', 'peak_usage', 'error', 'collect_ms_per_iter', 'learn_ms_per_iter',
-            'env_only_env_steps_per_s', 'nonfinite_worlds', 'max_root_speed_mps')
-    print(json.dumps({key: r[key] for key in keep if key in r}))
-    if k:
-        print('  kernels:', json.dumps(k)[:1500])
-"
+python benchmarks/summarize_results.py "$out"/*.txt
 grep -h -B2 -A12 "Traceback" "$out"/*.txt | tail -30

@@ -51,10 +51,49 @@ INTERIOR_TOLERANCE = 1.0e-4
 """m: an interior capsule sample becomes a contact only where it is this much closer than the ends' line."""
 
 
+@wp.struct
+class ContactOutputs:
+    """Newton ``Contacts`` arrays the sampled contacts write (``contact_max`` = their capacity)."""
+
+    contact_max: int
+    count: wp.array[int]
+    shape0: wp.array[int]
+    shape1: wp.array[int]
+    point0: wp.array[wp.vec3]
+    point1: wp.array[wp.vec3]
+    offset0: wp.array[wp.vec3]
+    offset1: wp.array[wp.vec3]
+    normal: wp.array[wp.vec3]
+    margin0: wp.array[float]
+    margin1: wp.array[float]
+    tids: wp.array[int]
+
+
+def contact_outputs(contacts: Any) -> ContactOutputs:
+    """The rigid-contact arrays of a Newton ``Contacts`` buffer, for :func:`_hfield_contacts_kernel`."""
+    out = ContactOutputs()
+    out.contact_max = contacts.rigid_contact_max
+    out.count = contacts.rigid_contact_count
+    for name in (
+        "shape0",
+        "shape1",
+        "point0",
+        "point1",
+        "offset0",
+        "offset1",
+        "normal",
+        "margin0",
+        "margin1",
+        "tids",
+    ):
+        setattr(out, name, getattr(contacts, f"rigid_contact_{name}"))
+    return out
+
+
 @wp.func
 def _write(
+    out: ContactOutputs,
     index: int,
-    contact_max: int,
     shape_a: int,
     shape_b: int,
     point_a_world: wp.vec3,
@@ -64,30 +103,20 @@ def _write(
     margin_a: float,
     margin_b: float,
     X_bw_b: wp.transform,
-    out_shape0: wp.array[int],
-    out_shape1: wp.array[int],
-    out_point0: wp.array[wp.vec3],
-    out_point1: wp.array[wp.vec3],
-    out_offset0: wp.array[wp.vec3],
-    out_offset1: wp.array[wp.vec3],
-    out_normal: wp.array[wp.vec3],
-    out_margin0: wp.array[float],
-    out_margin1: wp.array[float],
-    out_tids: wp.array[int],
 ):
     """One contact as Newton's ``write_contact`` stores it (shape A static: its body frame is the world)."""
-    if index >= contact_max:
+    if index >= out.contact_max:
         return
-    out_shape0[index] = shape_a
-    out_shape1[index] = shape_b
-    out_point0[index] = point_a_world
-    out_point1[index] = wp.transform_point(X_bw_b, centre_world)
-    out_offset0[index] = margin_a * normal
-    out_offset1[index] = wp.transform_vector(X_bw_b, -(radius + margin_b) * normal)
-    out_normal[index] = normal
-    out_margin0[index] = margin_a
-    out_margin1[index] = radius + margin_b
-    out_tids[index] = 0
+    out.shape0[index] = shape_a
+    out.shape1[index] = shape_b
+    out.point0[index] = point_a_world
+    out.point1[index] = wp.transform_point(X_bw_b, centre_world)
+    out.offset0[index] = margin_a * normal
+    out.offset1[index] = wp.transform_vector(X_bw_b, -(radius + margin_b) * normal)
+    out.normal[index] = normal
+    out.margin0[index] = margin_a
+    out.margin1[index] = radius + margin_b
+    out.tids[index] = 0
 
 
 @wp.kernel(enable_backward=False)
@@ -103,18 +132,7 @@ def _hfield_contacts_kernel(
     shape_heightfield_index: wp.array[wp.int32],
     heightfield_data: wp.array[HeightfieldData],
     elevations: wp.array[wp.float32],
-    contact_max: int,
-    contact_count: wp.array[int],
-    out_shape0: wp.array[int],
-    out_shape1: wp.array[int],
-    out_point0: wp.array[wp.vec3],
-    out_point1: wp.array[wp.vec3],
-    out_offset0: wp.array[wp.vec3],
-    out_offset1: wp.array[wp.vec3],
-    out_normal: wp.array[wp.vec3],
-    out_margin0: wp.array[float],
-    out_margin1: wp.array[float],
-    out_tids: wp.array[int],
+    out: ContactOutputs,
 ):
     tid = wp.tid()
     pair = pairs[tid]
@@ -161,12 +179,8 @@ def _hfield_contacts_kernel(
                 continue
         normal = wp.quat_rotate(wp.transform_get_rotation(X_wh), n_local)
         surface = p - d_plane * normal
-        index = wp.atomic_add(contact_count, 0, 1)
-        _write(
-            index, contact_max, hf, shape, surface, p, normal, radius, margin_a, margin_b, X_bw,
-            out_shape0, out_shape1, out_point0, out_point1, out_offset0, out_offset1, out_normal,
-            out_margin0, out_margin1, out_tids,
-        )  # fmt: skip
+        index = wp.atomic_add(out.count, 0, 1)
+        _write(out, index, hf, shape, surface, p, normal, radius, margin_a, margin_b, X_bw)
 
 
 def split_pairs(model: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -258,18 +272,7 @@ class SampledHeightfieldCollision:
                 model.shape_heightfield_index,
                 model.heightfield_data,
                 model.heightfield_elevations,
-                contacts.rigid_contact_max,
-                contacts.rigid_contact_count,
-                contacts.rigid_contact_shape0,
-                contacts.rigid_contact_shape1,
-                contacts.rigid_contact_point0,
-                contacts.rigid_contact_point1,
-                contacts.rigid_contact_offset0,
-                contacts.rigid_contact_offset1,
-                contacts.rigid_contact_normal,
-                contacts.rigid_contact_margin0,
-                contacts.rigid_contact_margin1,
-                contacts.rigid_contact_tids,
+                contact_outputs(contacts),
             ],
             device=self.device,
             record_tape=False,
@@ -312,9 +315,11 @@ class NewtonSampledHeightfieldManager(NewtonMJWarpManager):
 
 __all__ = [
     "INTERIOR_TOLERANCE",
+    "ContactOutputs",
     "MAX_SAMPLES",
     "SampledHeightfieldCollision",
     "SampledHeightfieldCollisionCfg",
     "NewtonSampledHeightfieldManager",
+    "contact_outputs",
     "split_pairs",
 ]
