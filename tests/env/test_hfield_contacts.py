@@ -182,3 +182,41 @@ def test_other_shapes_against_the_heightfield_are_refused() -> None:
     model = _model(np.zeros_like(x), "box", (0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 1.0))
     with pytest.raises(ValueError, match="spheres and capsules only.*BOX"):
         SampledHeightfieldCollision(model, rigid_contact_max=64)
+
+
+def _feet_forces(collision: str, sample_env_config: Any) -> np.ndarray:
+    """Vertical contact force (N) on each env's two ankle-roll links after 15 zero-action steps of the 4-env SONIC
+    env on the hfield terrain with ``collision``, read from the env's contact sensor -> ``(4, 2)``."""
+    import torch
+
+    from sonic_env.env_cfg import make_env
+
+    env = make_env(sample_env_config(config={"terrain_type": "hfield"}, sim={"collision": collision}))
+    try:
+        env.reset()
+        zeros = torch.zeros(env.num_envs, env.action_manager.total_action_dim)
+        for _ in range(15):
+            env.step(zeros)
+        sensor = env.scene["contact_forces"]
+        forces = torch.as_tensor(sensor.data.net_forces_w.torch)  # pyright: ignore[reportAttributeAccessIssue]
+        feet = [i for i, name in enumerate(sensor.body_names) if "ankle_roll" in name]
+        return forces[:, feet, 2].numpy()
+    finally:
+        env.close()
+
+
+def test_the_g1_stands_on_the_sampled_heightfield_as_on_newtons(sample_env_config: Any) -> None:
+    """The SONIC env on the hfield terrain, sampled contacts (the default) against Newton's triangle contacts on
+    the same surface: the contact sensor reports the same load on each foot (±20 % + 15 N: the two contact models
+    land a foot a step apart now and then) and on all feet together (±5 %), and a standing robot's feet carry its
+    weight."""
+    sampled, newton_pipeline = (
+        _feet_forces("auto", sample_env_config),
+        _feet_forces("newton", sample_env_config),
+    )
+    assert sampled.shape == (4, 2)
+    np.testing.assert_allclose(sampled, newton_pipeline, rtol=0.2, atol=15.0)  # per foot (landings differ)
+    assert sampled.sum() == pytest.approx(newton_pipeline.sum(), rel=0.05)  # all feet together
+    assert (
+        sampled.sum(axis=1).max() > 300.0
+    )  # the G1 weighs about 35 kg: at least one robot stands on both feet
