@@ -11,9 +11,10 @@
   has. With different worlds (as in the full env) it iterates longer; ``peak_usage`` reports the solver
   iterations of the busiest world (``solver_iterations_max_world``).
 
-Terrains (``EnvConfig.config.terrain_type``): ``plane`` (flat USD plane, MuJoCo contacts), ``trimesh``
-(SONIC's 20×20-tile terrain through Newton's collision pipeline), ``hfield`` (the same surface as a MuJoCo
-height field, MuJoCo contacts). A policy step is ``decimation`` (4) physics steps of 5 ms; env-steps/s =
+Terrains (``EnvConfig.config.terrain_type``), each with its default collision (``--collision`` picks another):
+``plane`` (flat USD plane, MuJoCo contacts), ``trimesh`` (SONIC's 20×20-tile terrain through Newton's collision
+pipeline), ``hfield`` (the same surface as a height field, sampled closed-form contacts:
+:mod:`sonic_env.hfield_contacts`). A policy step is ``decimation`` (4) physics steps of 5 ms; env-steps/s =
 num_envs x policy steps / second. Warm-up steps (kernel compilation, CUDA-graph capture) are not timed.
 After the timed loop, ``--probe`` more steps sample the solver's contact and constraint counts
 (:func:`sonic_env.terrain.contact_usage`): their peaks are in the line, with the capacities and whether
@@ -330,7 +331,7 @@ def main() -> None:
     parser.add_argument(
         "--contact-gap",
         type=float,
-        help="EnvConfig.sim.contact_gap (m; default: the terrain's, 0.01 / hfield 0)",
+        help="EnvConfig.sim.contact_gap (m; default: the terrain's, plane 0.01, trimesh and hfield 0)",
     )
     parser.add_argument(
         "--collision",

@@ -241,7 +241,6 @@ class SampledHeightfieldCollision:
             max_triangle_pairs=1,
         )
         self.pipeline = CollisionPipeline(model, **pipeline_args)
-        self.rigid_contact_max = self.pipeline.rigid_contact_max
 
     def contacts(self) -> Any:
         """A contact buffer sized for this pipeline (Newton's)."""

@@ -232,12 +232,6 @@ def resolve_collision(
     return AUTO_COLLISION[terrain_type] if collision == "auto" else collision
 
 
-def uses_newton_pipeline(terrain_type: TerrainType, collision: Collision = "auto") -> bool:
-    """Whether Newton's collision pipeline (in full, or with sampled heightfield pairs) finds the contacts, rather
-    than MuJoCo-Warp's own collision."""
-    return resolve_collision(terrain_type, collision) != "mujoco"
-
-
 GENERATED_TERRAIN_GAP = 0.0
 """Contact gap (m) of every shape on the generated terrains (``trimesh``, ``hfield``); the plane keeps Isaac Lab's."""
 
@@ -347,5 +341,4 @@ __all__ = [
     "terrain_importer_cfg",
     "terrain_shape_cfg",
     "resolve_collision",
-    "uses_newton_pipeline",
 ]
