@@ -24,6 +24,10 @@ Each (terrain, variant) runs in its own child process, which builds and closes o
 (Isaac Lab holds one simulation at a time per process; the compiled kernels are reused between sizes).
 ``--process-per-size`` gives every size its own process instead.
 
+The full env with ``--cuda-graphs`` resets its done envs inside the graphs, with no host sync in the step
+(:mod:`sonic_env.masked_reset`; ``"reset": "masked"`` in its line); ``--host-reset`` gives it Isaac Lab's
+reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), to compare.
+
 Usage::
 
     .venv/bin/python benchmarks/env_step.py                  # cpu, 1 / 8 / 64 envs, plane, full + minimal
@@ -63,10 +67,12 @@ def env_config(
     data_dir: str,
     cuda_graphs: bool = False,
     sim: dict[str, Any] | None = None,
+    masked_reset: bool = True,
 ) -> Any:
     """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks).
 
-    ``sim``: ``EnvConfig.sim`` fields to set (e.g. ``iterations``, ``ls_iterations``, ``contact_gap``).
+    ``sim``: ``EnvConfig.sim`` fields to set (e.g. ``iterations``, ``ls_iterations``, ``contact_gap``);
+    ``masked_reset``: ``EnvConfig.masked_reset`` (with ``cuda_graphs``).
     """
     from sonic_env.config import EnvConfig
 
@@ -81,6 +87,7 @@ def env_config(
             "device": device,
             "seed": 0,
             "cuda_graphs": cuda_graphs,
+            "masked_reset": masked_reset,
             "config": {"terrain_type": terrain},
             "sim": sim or {},
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
@@ -157,6 +164,7 @@ def _measure(
     cuda_graphs: bool = False,
     sim: dict[str, Any] | None = None,
     kernel_profile: int = 0,
+    masked_reset: bool = True,
 ) -> dict[str, object]:
     """Build one env, step it, probe its contacts and robot states, close it; return the figures.
 
@@ -168,7 +176,7 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim)
+    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim, masked_reset)
     start = time.perf_counter()
     env = make_env(config) if variant == "full" else _minimal_env(config, varied=variant == "minimal_varied")
     build_s = time.perf_counter() - start
@@ -214,6 +222,7 @@ def _measure(
         max_speed = torch.maximum(max_speed, speed.max())
     kernels = _kernel_profile(env, actions, kernel_profile) if kernel_profile and cuda else None
     machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
+    reset_kind = "masked" if getattr(env, "masked_reset", None) is not None else "isaac_lab"
     env.close()
     return {
         "benchmark": "env_step",
@@ -228,6 +237,7 @@ def _measure(
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
+        "reset": reset_kind,
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
         "contact_gap": config.sim.contact_gap,
         "collision": config.sim.collision,
@@ -294,6 +304,7 @@ def _child(args: argparse.Namespace) -> None:
                 args.cuda_graphs,
                 _sim_overrides(args),
                 args.kernel_profile,
+                not args.host_reset,
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -345,6 +356,11 @@ def main() -> None:
         metavar="STEPS",
         help="GPU only: after the probe, profile STEPS more steps and report the top kernels' time per step",
     )
+    parser.add_argument(
+        "--host-reset",
+        action="store_true",
+        help="full env with --cuda-graphs: Isaac Lab's host-synced reset (EnvConfig.masked_reset=False)",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -370,7 +386,9 @@ def main() -> None:
                     cmd += ["--contact-gap", str(args.contact_gap)]
                 if args.collision is not None:
                     cmd += ["--collision", args.collision]
-                cmd += ["--kernel-profile", str(args.kernel_profile)]
+                cmd += ["--kernel-profile", str(args.kernel_profile)] + (
+                    ["--host-reset"] if args.host_reset else []
+                )
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

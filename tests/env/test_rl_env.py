@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -21,16 +22,23 @@ NUM_ENVS = 4
 STEPS = 80
 
 
-def _rollout(
-    config: EnvConfig, prepare: Callable[[SonicEnv], None] | None = None
-) -> tuple[list[tuple[torch.Tensor, ...]], int, bool]:
+class Rollout(NamedTuple):
+    steps: list[tuple[torch.Tensor, ...]]
+    """Per step: policy and critic observations, tokenizer terms (by name), rewards, dones."""
+    dones: int
+    overlaps: bool
+    logs: list[dict[str, float]]
+    """Per step: ``extras["log"]`` as floats (what a consumer reading it at that step sees)."""
+
+
+def _rollout(config: EnvConfig, prepare: Callable[[SonicEnv], None] | None = None) -> Rollout:
     env = SonicEnv(config)
     try:
         if prepare is not None:
             prepare(env)
         overlaps = env.env.overlaps_resets  # pyright: ignore[reportAttributeAccessIssue]
         env.reset()
-        steps, dones = [], 0
+        steps, dones, logs = [], 0, []
         for _ in range(STEPS):
             step = env.step(torch.zeros(NUM_ENVS, 29))
             tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
@@ -38,7 +46,8 @@ def _rollout(
                 (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
             )
             dones += int(step.dones.sum())
-        return steps, dones, overlaps
+            logs.append({k: float(v) for k, v in step.extras["log"].items()})
+        return Rollout(steps, dones, overlaps, logs)
     finally:
         env.close()
 
@@ -48,8 +57,8 @@ def test_overlapped_resets_give_isaac_labs_steps_bit_for_bit_in_eval_mode(
 ) -> None:
     """80 zero-action eval steps with resets: observations, rewards and dones equal Isaac Lab's order exactly."""
     fields = {"mode": "eval", "motion": {"use_encoder": "g1"}}
-    overlapped, dones, overlaps = _rollout(sample_env_config(**fields))
-    plain, plain_dones, plain_overlaps = _rollout(sample_env_config(overlap_resets=False, **fields))
+    overlapped, dones, overlaps, _ = _rollout(sample_env_config(**fields))
+    plain, plain_dones, plain_overlaps, _ = _rollout(sample_env_config(overlap_resets=False, **fields))
     assert overlaps and not plain_overlaps
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(overlapped, plain, strict=True)):
@@ -90,34 +99,42 @@ class ReplayByRerunning:
 def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
     sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The graphed step's own sequence (segments, eager reset, flags), replayed by re-running, equals Isaac Lab's.
+    """The graphed step's own sequence (segments, masked reset, flags), replayed by re-running, equals Isaac Lab's.
 
-    What a real CUDA graph adds (no Python on replay) is checked on the GPU (``benchmarks/env_graphs.py``).
+    Steps bit for bit, episode logs to float rounding (a masked sum against a mean over gathered rows). Without
+    observation noise: Isaac Lab's reset draws the motion command's (constant) resampling timer from torch's
+    global generator for the reset envs, the masked reset does not, and the policy terms' noise comes next
+    from that generator. What a real CUDA graph adds (no Python on replay) is checked on the GPU
+    (``benchmarks/env_graphs.py``).
     """
-    fields = {"mode": "eval", "motion": {"use_encoder": "g1"}}
+    fields = {"mode": "eval", "motion": {"use_encoder": "g1"}, "observation_noise": False}
     monkeypatch.setattr(SonicRLEnv, "uses_cuda_graphs", property(lambda self: True))
     monkeypatch.setattr(SonicRLEnv, "graph_backend", ReplayByRerunning)
 
-    calls: list[int] = []
+    calls: list[bool] = []
 
     def spy(env: SonicEnv) -> None:
         inner = env.env
         graphed_step = inner._graphed_step  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
 
         def counted(action: torch.Tensor) -> object:
-            calls.append(1)
-            return graphed_step(action)
+            out = graphed_step(action)
+            calls.append(inner.masked_reset is not None)  # pyright: ignore[reportAttributeAccessIssue]
+            return out
 
         inner._graphed_step = counted  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
 
-    graphed, dones, _ = _rollout(sample_env_config(cuda_graphs=True, **fields), spy)
+    graphed, dones, _, graphed_logs = _rollout(sample_env_config(cuda_graphs=True, **fields), spy)
     monkeypatch.undo()
-    assert len(calls) == STEPS, "precondition: every step took the graphed path"
-    plain, plain_dones, _ = _rollout(sample_env_config(overlap_resets=False, **fields))
+    assert len(calls) == STEPS and all(calls), "precondition: every step took the graphed path, masked reset"
+    plain, plain_dones, _, plain_logs = _rollout(sample_env_config(overlap_resets=False, **fields))
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(graphed, plain, strict=True)):
         for x, y in zip(a, b, strict=True):
             assert torch.equal(x, y), f"step {t} differs"
+    assert len({tuple(log.values()) for log in plain_logs}) > 2, "precondition: the logs changed at resets"
+    for t, (a, b) in enumerate(zip(graphed_logs, plain_logs, strict=True)):
+        assert a.keys() == b.keys() and a == pytest.approx(b, rel=1e-5, abs=1e-7), f"step {t}'s log differs"
 
 
 def test_prepare_resets_draws_only_the_done_envs(sample_env_config: Callable[..., EnvConfig]) -> None:

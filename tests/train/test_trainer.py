@@ -151,6 +151,19 @@ def test_metrics_average_episodes_and_count_each_log_once() -> None:
     assert "rewards/body_pos_err" not in means  # never reported: left out, not zero
 
 
+def test_metrics_count_an_in_place_log_at_the_steps_that_reset_some_env() -> None:
+    """The graphed env's one log dict (refreshed in place) counts only where ``log_resets`` > 0."""
+    metrics = RolloutMetrics(2, "cpu", ["Episode_Reward/a"])
+    held = torch.zeros(1)
+    extras = {"log": {"Episode_Reward/a": held[0]}, "log_resets": torch.tensor(0.0)}
+    no_errors: dict[str, torch.Tensor] = {}
+    for value, resets in ((5.0, 0.0), (2.0, 1.0), (2.0, 0.0), (4.0, 2.0), (4.0, 0.0)):
+        held[0] = value
+        extras["log_resets"].fill_(resets)
+        metrics.record(torch.zeros(2), torch.tensor([False, False]), no_errors, extras)
+    assert metrics.reduce(DistContext())["Episode_Reward/a"] == pytest.approx((2.0 + 4.0) / 2)
+
+
 def test_run_folders_never_collide(tmp_path: Path) -> None:
     """Two runs started in the same second get different folders (…_2); checkpoint names have 6 digits."""
     config = exp_preset("small").model_copy(update={"base_dir": str(tmp_path)})

@@ -314,6 +314,11 @@ class EnvConfig(BaseModel):
         description="On CUDA, replay the step's manager math (terminations, rewards, resets, command, observations) "
         "as CUDA graphs (sonic_env.step_graphs); needs overlap_resets and no viewer. Ignored on CPU.",
     )
+    masked_reset: bool = Field(
+        default=True,
+        description="With cuda_graphs: reset the done envs on their mask inside the graphs, with no host sync "
+        "in the step (sonic_env.masked_reset). False: Isaac Lab's reset of the listed envs after a host sync.",
+    )
     replay: bool = Field(
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",

@@ -250,12 +250,16 @@ def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBa
     The env is a :class:`~sonic_env.rl_env.SonicRLEnv` (Isaac Lab's, with the motion command's resets
     queued before the step's host sync), with that overlap off under ``config.overlap_resets=False``
     or a live viewer (its UI may reset envs on its own); the step's manager math is replayed as CUDA
-    graphs under ``config.cuda_graphs`` (CUDA only; not with replay, which writes robots every step).
+    graphs under ``config.cuda_graphs`` (CUDA only; not with replay, which writes robots every step),
+    the done envs reset inside them unless ``config.masked_reset`` is False.
     """
     cfg = env_cfg if env_cfg is not None else build_env_cfg(config)
     overlap = config.overlap_resets and config.viewer is None
     env = SonicRLEnv(
-        cfg, overlap_resets=overlap, cuda_graphs=config.cuda_graphs and overlap and not config.replay
+        cfg,
+        overlap_resets=overlap,
+        cuda_graphs=config.cuda_graphs and overlap and not config.replay,
+        masked_reset=config.masked_reset,
     )
     robot = env.scene["robot"]
     try:

@@ -22,11 +22,16 @@ the resets or resets envs on its own: active recorder terms (they compute observ
 
 CUDA graphs (``cuda_graphs=True``, ``EnvConfig.cuda_graphs``; CUDA only, and only with the overlap): the
 step then runs Isaac Lab's sequence itself, with the manager math as three captured segments
-(:mod:`sonic_env.step_graphs`): ``done`` (terminations, rewards, prepared resets), then Isaac Lab's
-``_reset_idx`` eagerly after the host sync, ``command`` (the motion command's advance and the interval
-events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe`` (observations). The physics
-keeps Isaac Lab's own graph. The segments are recaptured whenever the motion library builds a new
-resident set. Replays draw from other random streams than eager steps (same distributions).
+(:mod:`sonic_env.step_graphs`): ``done`` (terminations, rewards, prepared resets and the rest of Isaac
+Lab's ``_reset_idx`` on the done mask, :mod:`sonic_env.masked_reset`), ``command`` (the motion command's
+advance and the interval events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe``
+(observations). The physics keeps Isaac Lab's own graph. Nothing in the step waits for the GPU, so the
+CPU queues the next step while the GPU runs this one. ``extras["log"]`` is then one dict refreshed in
+place and ``extras["log_resets"]`` the number of envs reset at the step (:mod:`sonic_env.masked_reset`).
+An env that holds something the masked reset does not cover (:func:`sonic_env.masked_reset.unsupported`)
+keeps Isaac Lab's ``_reset_idx`` after a host sync, between ``done`` and ``command``. The segments are
+recaptured whenever the motion library builds a new resident set. Replays draw from other random
+streams than eager steps (same distributions).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 
+from sonic_env.masked_reset import MaskedReset, unsupported
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
 from sonic_env.step_graphs import CudaGraphBackend, GraphBackend, SegmentGraphs
@@ -54,6 +60,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
             Lab's order. Also off with recorders or ``compute_final_obs``.
         cuda_graphs: replay the step's manager math as CUDA graphs (module doc); needs a CUDA device
             and the overlap, else the step stays eager.
+        masked_reset: with CUDA graphs, reset the done envs on their mask inside the ``done`` graph
+            (:mod:`sonic_env.masked_reset`) where the env supports it; False: Isaac Lab's host-synced reset.
         **kwargs: passed to Isaac Lab.
     """
 
@@ -61,13 +69,20 @@ class SonicRLEnv(ManagerBasedRLEnv):
     """Builds the capture/replay backend of the graphed step (a recording double in the CPU tests)."""
 
     def __init__(
-        self, cfg: ManagerBasedRLEnvCfg, overlap_resets: bool = True, cuda_graphs: bool = False, **kwargs: Any
+        self,
+        cfg: ManagerBasedRLEnvCfg,
+        overlap_resets: bool = True,
+        cuda_graphs: bool = False,
+        masked_reset: bool = True,
+        **kwargs: Any,
     ) -> None:
         self._overlap_requested = overlap_resets
         self._graphs_requested = cuda_graphs
+        self._masked_reset_requested = masked_reset
         self._stepping = False
         self._graphs: SegmentGraphs | None = None
         self._masked_interval: MaskedIntervalEvents | None = None
+        self._masked_reset: MaskedReset | None = None
         super().__init__(cfg, **kwargs)
 
     @property
@@ -128,11 +143,13 @@ class SonicRLEnv(ManagerBasedRLEnv):
         """Changes when an address the segments captured may have changed (a new resident clip set)."""
         lib = self.motion_command.lib
         sampler = lib.sampler
+        reset = self._masked_reset
         return (
             id(lib.resident),
             sampler.failures.data_ptr(),
             sampler.episodes.data_ptr(),
             sampler.bin_probs.data_ptr(),
+            None if reset is None else reset.graph_key(),
         )
 
     def _segment_graphs(self) -> SegmentGraphs:
@@ -143,13 +160,22 @@ class SonicRLEnv(ManagerBasedRLEnv):
             self._graphs = SegmentGraphs(backend, self._graph_key)
             if supports_masked_interval(self.event_manager):
                 self._masked_interval = MaskedIntervalEvents(self)
+            if self._masked_reset_requested and not unsupported(self):
+                self._masked_reset = MaskedReset(self)
         return self._graphs
+
+    @property
+    def masked_reset(self) -> MaskedReset | None:
+        """The graphed step's reset on the done mask (None: Isaac Lab's host-synced ``_reset_idx``)."""
+        return self._masked_reset
 
     def _segment_done(self) -> torch.Tensor:
         self.reset_buf = self.termination_manager.compute()
         self.reset_terminated = self.termination_manager.terminated
         self.reset_time_outs = self.termination_manager.time_outs
         self.reward_buf = self.reward_manager.compute(dt=self.step_dt)  # then the prepared resets
+        if self._masked_reset is not None:
+            self._masked_reset(self.reset_buf)
         return self.reset_buf
 
     def _segment_command(self) -> None:
@@ -193,9 +219,13 @@ class SonicRLEnv(ManagerBasedRLEnv):
 
         self.reset_buf = graphs.run("done", self._segment_done)
         command.resets_prepared = True  # a replay does not run prepare_resets' Python
-        reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()
-        if len(reset_env_ids) > 0:
-            self._reset_idx(reset_env_ids)
+        if self._masked_reset is None:
+            reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()
+            if len(reset_env_ids) > 0:
+                self._reset_idx(reset_env_ids)
+        else:
+            self.extras["log"] = self._masked_reset.log
+            self.extras["log_resets"] = self._masked_reset.resets
         graphs.run("command", self._segment_command)
         command.resets_prepared = False
         if self._masked_interval is None and "interval" in self.event_manager.active_terms:

@@ -7,7 +7,9 @@
   (:func:`sonic_env.mdp.rewards.tracking_error_metrics`);
 * ``Episode/length``: the mean length (steps) of the episodes that ended during the iteration;
 * ``Episode_Reward/<term>`` and ``Episode_Termination/<term>``: Isaac Lab's per-reset episode logs
-  (``extras["log"]``, a new dict at each step that reset some env), averaged over those steps.
+  (``extras["log"]``), averaged over the steps that reset some env. Isaac Lab's eager step writes a new
+  dict at such a step; the graphed step (:mod:`sonic_env.masked_reset`) refreshes one dict in place and
+  says in ``extras["log_resets"]`` (a device scalar) how many envs it reset, which weighs the step here.
 
 :meth:`RolloutMetrics.reduce` packs every sum and count into one tensor and all-reduces it, so all ranks
 see the same means (a name with no sample on any rank is left out). Term names are fixed up front, from
@@ -65,7 +67,8 @@ class RolloutMetrics:
             rewards: ``(N,)`` step rewards.
             dones: ``(N,)`` bool, the episode ended at this step.
             errors: ``{name: (N,)}`` tracking errors (names in ``rewards/anchor_pos_err``, ``.../body_pos_err``).
-            extras: the env's extras; ``extras["log"]`` is read when it is a new dict (a reset happened).
+            extras: the env's extras; ``extras["log"]`` is counted where ``extras["log_resets"] > 0`` or,
+                without that key, when it is a new dict (a reset happened).
         """
         self.episode_steps += 1
         done = dones.to(self.episode_steps.dtype)
@@ -75,12 +78,21 @@ class RolloutMetrics:
         self._add_many(names, totals, torch.cat((every_env, done.sum().to(torch.float64).reshape(1))))
         self.episode_steps *= 1.0 - done
         log = extras.get("log")
-        if isinstance(log, dict) and log is not self._last_log:
-            self._last_log = log
-            logged = tuple(name for name in log if name in self._index)
-            if logged:
-                values = [torch.as_tensor(log[name], device=self.device).reshape(()) for name in logged]
-                self._add_many(logged, values, self._constant((1.0,) * len(logged)))
+        if not isinstance(log, dict):
+            return
+        resets = extras.get("log_resets")
+        if resets is None and log is self._last_log:
+            return
+        self._last_log = log
+        logged = tuple(name for name in log if name in self._index)
+        if not logged:
+            return
+        values = [torch.as_tensor(log[name], device=self.device).reshape(()) for name in logged]
+        if resets is None:
+            self._add_many(logged, values, self._constant((1.0,) * len(logged)))
+            return
+        fresh = (torch.as_tensor(resets, device=self.device) > 0).to(torch.float64)
+        self._add_many(logged, [v * fresh for v in values], fresh.expand(len(logged)))
 
     def _constant(self, values: tuple[float, ...]) -> Tensor:
         return cached_tensor(values, torch.float64, self.device)
