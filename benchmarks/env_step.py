@@ -27,6 +27,9 @@ Each (terrain, variant) runs in its own child process, which builds and closes o
 The full env with ``--cuda-graphs`` resets its done envs inside the graphs, with no host sync in the step
 (:mod:`sonic_env.masked_reset`; ``"reset": "masked"`` in its line); ``--host-reset`` gives it Isaac Lab's
 reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), to compare.
+On CUDA, ``gpu_ms_per_step`` splits the GPU's time per step (CUDA events over another ``--steps`` steps)
+into ``physics`` (the decimation loop: action writes, simulation, scene reads) and ``rest`` (terminations,
+rewards, resets, command, events, observations).
 
 Usage::
 
@@ -221,6 +224,7 @@ def _measure(
         launched |= speed > LAUNCH_SPEED
         max_speed = torch.maximum(max_speed, speed.max())
     kernels = _kernel_profile(env, actions, kernel_profile) if kernel_profile and cuda else None
+    split = _gpu_split(env, actions, steps) if cuda else None
     machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
     reset_kind = "masked" if getattr(env, "masked_reset", None) is not None else "isaac_lab"
     env.close()
@@ -238,6 +242,7 @@ def _measure(
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
         "reset": reset_kind,
+        "gpu_ms_per_step": split,
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
         "contact_gap": config.sim.contact_gap,
         "collision": config.sim.collision,
@@ -250,6 +255,45 @@ def _measure(
         "max_root_speed_mps": round(float(max_speed), 2),
         "machine": f"{machine}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
         **({"kernels_ms_per_policy_step": kernels} if kernels is not None else {}),
+    }
+
+
+def _gpu_split(env: Any, actions: Any, steps: int) -> dict[str, float]:
+    """GPU time per policy step of the physics and of the rest, from CUDA events (``steps`` more steps).
+
+    Events on torch's stream: at the step's start, after its last ``scene.update`` (the end of the physics
+    loop: action writes, the simulation, the scene's reads) and at its end (terminations, rewards, resets,
+    command, events, observations). No host sync inside the steps; one at the end.
+    """
+    import torch
+
+    marks: list[tuple[Any, Any, Any]] = []
+    update = env.scene.update
+    last: list[Any] = [None]
+
+    def marked_update(*args: Any, **kwargs: Any) -> Any:
+        out = update(*args, **kwargs)
+        last[0] = torch.cuda.Event(enable_timing=True)
+        last[0].record()
+        return out
+
+    env.scene.update = marked_update
+    try:
+        for _ in range(steps):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            env.step(actions())
+            end.record()
+            marks.append((start, last[0], end))
+        torch.cuda.synchronize()
+    finally:
+        env.scene.update = update
+    physics = sum(a.elapsed_time(b) for a, b, _ in marks) / steps
+    rest = sum(b.elapsed_time(c) for _, b, c in marks) / steps
+    return {
+        "physics": round(physics, 3),
+        "rest": round(rest, 3),
+        "rest_over_physics": round(rest / physics, 3),
     }
 
 
