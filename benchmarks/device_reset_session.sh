@@ -3,9 +3,9 @@
 # (sonic_env.masked_reset: no host sync in the step) against the minimal env, issue 14's ratio.
 #   part 1: env_step.py minimal_varied and the full env (every CUDA graph, masked reset; top kernels) at 4,096 and
 #           8,192 envs on the plane, and the full env with Isaac Lab's host-synced reset (--host-reset) at 4,096;
-#   part 2: the pair (and the host-synced reset) again at 4,096 on the plane and on the sampled height field, with
-#           env_step.py's GPU split (physics / rest, CUDA events);
-#   part 3: env_graphs.py (eager against graphed: exact in eval mode, training-mode statistics, recapture, speed);
+#   part 2: the pair again at 4,096 on the plane and on the sampled height field, with env_step.py's GPU split
+#           (physics / rest, CUDA events);
+#   part 3: the host-synced reset's split; env_graphs.py (eager against graphed: exact in eval mode, training-mode statistics, recapture, speed);
 #           sonic_release training end to end (plane).
 #
 #   bash benchmarks/device_reset_session.sh 1 "$OUT"    # on the GPU machine, after staging; part 2 next call
@@ -23,11 +23,11 @@ if [ "$part" = 1 ]; then
     timeout 90 "${step[@]}" --variant full --cuda-graphs --host-reset --num-envs 4096 --terrain plane \
         >>"$out/plane.txt" 2>&1
 elif [ "$part" = 2 ]; then
-    timeout 230 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 --terrain plane hfield \
+    timeout 400 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 --terrain plane hfield \
         >"$out/split.txt" 2>&1
-    timeout 90 "${step[@]}" --variant full --cuda-graphs --host-reset --num-envs 4096 --terrain plane \
-        >>"$out/split.txt" 2>&1
 else
+    timeout 90 "${step[@]}" --variant full --cuda-graphs --host-reset --num-envs 4096 --terrain plane \
+        >"$out/split_host.txt" 2>&1
     timeout 200 python benchmarks/env_graphs.py --device cuda:0 --checks exact train speed --steps 120 \
         --data "$data" >"$out/graphs.txt" 2>&1
     timeout 150 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
