@@ -26,7 +26,9 @@ Each (terrain, variant) runs in its own child process, which builds and closes o
 
 The full env with ``--cuda-graphs`` resets its done envs inside the graphs, with no host sync in the step
 (:mod:`sonic_env.masked_reset`; ``"reset": "masked"`` in its line); ``--host-reset`` gives it Isaac Lab's
-reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), to compare.
+reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), to compare; and
+``--isaaclab-replay-kinematics`` leaves Isaac Lab's rerun of the forward kinematics at every body-state read
+after a captured write (``SonicRLEnv.settle_kinematics = False``; ``"settle_kinematics"`` in the line).
 On CUDA, ``gpu_ms_per_step`` splits the GPU's time per step (CUDA events over another ``--steps`` steps)
 into ``physics`` (the decimation loop: action writes, simulation, scene reads) and ``rest`` (terminations,
 rewards, resets, command, events, observations).
@@ -242,6 +244,7 @@ def _measure(
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
         "reset": reset_kind,
+        "settle_kinematics": _settles(),
         "gpu_ms_per_step": split,
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
         "contact_gap": config.sim.contact_gap,
@@ -256,6 +259,12 @@ def _measure(
         "machine": f"{machine}, {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
         **({"kernels_ms_per_policy_step": kernels} if kernels is not None else {}),
     }
+
+
+def _settles() -> bool:
+    from sonic_env.rl_env import SonicRLEnv
+
+    return SonicRLEnv.settle_kinematics
 
 
 def _gpu_split(env: Any, actions: Any, steps: int) -> dict[str, float]:
@@ -333,6 +342,10 @@ def _sim_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _child(args: argparse.Namespace) -> None:
     """Measure every size of one (terrain, variant) in this process; one RESULT line each."""
+    if args.isaaclab_replay_kinematics:
+        from sonic_env.rl_env import SonicRLEnv
+
+        SonicRLEnv.settle_kinematics = False
     for n in args.num_envs:
         try:
             result = _measure(
@@ -405,6 +418,11 @@ def main() -> None:
         action="store_true",
         help="full env with --cuda-graphs: Isaac Lab's host-synced reset (EnvConfig.masked_reset=False)",
     )
+    parser.add_argument(
+        "--isaaclab-replay-kinematics",
+        action="store_true",
+        help="with --cuda-graphs: SonicRLEnv.settle_kinematics=False (Isaac Lab reruns the kinematics at every read)",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -430,9 +448,9 @@ def main() -> None:
                     cmd += ["--contact-gap", str(args.contact_gap)]
                 if args.collision is not None:
                     cmd += ["--collision", args.collision]
-                cmd += ["--kernel-profile", str(args.kernel_profile)] + (
-                    ["--host-reset"] if args.host_reset else []
-                )
+                cmd += ["--kernel-profile", str(args.kernel_profile)]
+                cmd += ["--host-reset"] if args.host_reset else []
+                cmd += ["--isaaclab-replay-kinematics"] if args.isaaclab_replay_kinematics else []
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

@@ -32,6 +32,17 @@ An env that holds something the masked reset does not cover (:func:`sonic_env.ma
 keeps Isaac Lab's ``_reset_idx`` after a host sync, between ``done`` and ``command``. The segments are
 recaptured whenever the motion library builds a new resident set. Replays draw from other random
 streams than eager steps (same distributions).
+
+Forward kinematics in the graphs: a simulator write records, besides the write, the flags of the worlds whose
+kinematics must be recomputed; Isaac Lab recomputes them (``NewtonManager.forward``) at the next body-state
+read, which a replay cannot know about. Once a write has been captured, Isaac Lab therefore sets
+``NewtonManager.transforms_may_change_on_graph_replay`` and from then on reruns the kinematics at *every*
+body-state read (20 kinematics and solver-reset launches per step on one H200 at 4,096 envs). Each segment
+here records one ``forward`` at its end (its own writes) and, where eager code may have written since the
+last segment (the host-synced reset, an interval event without a masked twin), one at its start, and clears
+that flag; after a replay the Python side is told what the graph did (nothing pending, body state
+refreshed). ``settle_kinematics = False`` keeps Isaac Lab's behaviour (``env_step.py
+--isaaclab-replay-kinematics``).
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
+from isaaclab_newton.physics import NewtonManager
 
 from sonic_env.masked_reset import MaskedReset, unsupported
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
@@ -67,6 +79,10 @@ class SonicRLEnv(ManagerBasedRLEnv):
 
     graph_backend: Callable[[str, tuple[torch.Generator, ...]], GraphBackend] = CudaGraphBackend
     """Builds the capture/replay backend of the graphed step (a recording double in the CPU tests)."""
+
+    settle_kinematics: bool = True
+    """Record the forward kinematics in the segments and keep Isaac Lab's rerun-at-every-read flag off (module
+    doc); False leaves Isaac Lab's conservative behaviour (for comparison benchmarks)."""
 
     def __init__(
         self,
@@ -197,6 +213,41 @@ class SonicRLEnv(ManagerBasedRLEnv):
             for buffer in buffers.values():
                 buffer._need_reset = True  # pyright: ignore[reportPrivateUsage]
 
+    def _forward_kinematics(self) -> None:
+        """Recompute the kinematics of every world flagged by a write (recorded when capturing); body state stale."""
+        NewtonManager.kinematics_dirty = True
+        NewtonManager.forward()
+        self._body_state_stale()
+
+    def _body_state_stale(self) -> None:
+        for articulation in self.scene.articulations.values():
+            if hasattr(articulation.data, "_body_state_dirty"):
+                articulation.data._body_state_dirty = True  # pyright: ignore[reportAttributeAccessIssue]
+
+    def _run_segment(
+        self, graphs: SegmentGraphs, name: str, fn: Callable[[], Any], settle_first: bool
+    ) -> Any:
+        """``fn`` as segment ``name`` with its simulator writes settled inside it (module doc).
+
+        ``settle_first``: eager code may have written to the simulator since the previous segment.
+        """
+        if not self.settle_kinematics:
+            return graphs.run(name, fn)
+
+        def settled() -> Any:
+            if settle_first:
+                self._forward_kinematics()
+            out = fn()
+            self._forward_kinematics()
+            NewtonManager.transforms_may_change_on_graph_replay = False
+            return out
+
+        out = graphs.run(name, settled)
+        if graphs.replaying:  # what the replayed graph did, for the eager code after it
+            NewtonManager.kinematics_dirty = False
+            self._body_state_stale()
+        return out
+
     def _graphed_step(self, action: torch.Tensor) -> Any:
         """Isaac Lab's ``ManagerBasedRLEnv.step`` (3.0) with its manager math as replayed segments.
 
@@ -217,7 +268,7 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self.episode_length_buf += 1
         self.common_step_counter += 1
 
-        self.reset_buf = graphs.run("done", self._segment_done)
+        self.reset_buf = self._run_segment(graphs, "done", self._segment_done, settle_first=False)
         command.resets_prepared = True  # a replay does not run prepare_resets' Python
         if self._masked_reset is None:
             reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()
@@ -226,13 +277,17 @@ class SonicRLEnv(ManagerBasedRLEnv):
         else:
             self.extras["log"] = self._masked_reset.log
             self.extras["log_resets"] = self._masked_reset.resets
-        graphs.run("command", self._segment_command)
+        eager_reset = self._masked_reset is None
+        self._run_segment(graphs, "command", self._segment_command, settle_first=eager_reset)
         command.resets_prepared = False
-        if self._masked_interval is None and "interval" in self.event_manager.active_terms:
+        eager_interval = self._masked_interval is None and "interval" in self.event_manager.active_terms
+        if eager_interval:
             self.event_manager.apply(mode="interval", dt=self.step_dt)  # a term without a masked twin: eager
         if graphs.replaying:
             self._arm_history_backfill()
-        self.obs_buf = graphs.run("observe", self._segment_observe)
+        self.obs_buf = self._run_segment(
+            graphs, "observe", self._segment_observe, settle_first=eager_interval
+        )
         graphs.end_step()
         return self.obs_buf, self.reward_buf, self.reset_terminated, self.reset_time_outs, self.extras
 

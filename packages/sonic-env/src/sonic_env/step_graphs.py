@@ -108,6 +108,11 @@ class CudaGraphBackend:
         for graph in self._graphs:
             graph.reset()
         self._graphs.clear()
+        # The next graphs get a new memory pool: once every graph of a pool is reset, torch's caching allocator
+        # refuses new captures into it while tensors it holds are still alive (the segments' outputs the env
+        # keeps: INTERNAL ASSERT "use_count > 0", seen on an H200 with torch 2.11). The old pool is freed with
+        # its last tensor.
+        self._pool = torch.cuda.graph_pool_handle()
 
 
 class SegmentGraphs:
