@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two GPU calls on one machine (session 7): the graphed full env with its resets on masks and its forward
 # kinematics settled inside the segments (SonicRLEnv.settle_kinematics) against the minimal env, issue 14's ratio.
-#   part 1: env_step.py minimal_varied and the full env at 4,096 and 8,192 envs on the plane (GPU split), and the
-#           full env with Isaac Lab's rerun of the kinematics at every read (--isaaclab-replay-kinematics) at 4,096;
+#   part 1: env_step.py minimal_varied and the full env at 4,096 and 8,192 envs on the plane (GPU split), and at
+#           4,096 the full env with Isaac Lab's rerun of the kinematics at every read (--isaaclab-replay-kinematics)
+#           and with the reset draws after the physics (--serial-reset-draws);
 #   part 2: env_graphs.py (eager against graphed: exact in eval mode; training-mode statistics and the recapture
 #           after a new resident set); sonic_release training end to end (plane).
 #
@@ -18,6 +19,8 @@ if [ "$part" = 1 ]; then
     timeout 400 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 8192 --terrain plane \
         >"$out/settle.txt" 2>&1
     timeout 90 "${step[@]}" --variant full --cuda-graphs --isaaclab-replay-kinematics --num-envs 4096 \
+        --terrain plane >>"$out/settle.txt" 2>&1
+    timeout 90 "${step[@]}" --variant full --cuda-graphs --serial-reset-draws --num-envs 4096 \
         --terrain plane >>"$out/settle.txt" 2>&1
 else
     timeout 200 python benchmarks/env_graphs.py --device cuda:0 --checks exact train --steps 120 \

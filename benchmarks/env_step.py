@@ -28,7 +28,9 @@ The full env with ``--cuda-graphs`` resets its done envs inside the graphs, with
 (:mod:`sonic_env.masked_reset`; ``"reset": "masked"`` in its line); ``--host-reset`` gives it Isaac Lab's
 reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), to compare; and
 ``--isaaclab-replay-kinematics`` leaves Isaac Lab's rerun of the forward kinematics at every body-state read
-after a captured write (``SonicRLEnv.settle_kinematics = False``; ``"settle_kinematics"`` in the line).
+after a captured write (``SonicRLEnv.settle_kinematics = False``; ``"settle_kinematics"`` in the line), and
+``--serial-reset-draws`` makes the motion command's reset draws after the physics instead of beside it
+(``SonicRLEnv.overlap_reset_draws = False``).
 On CUDA, ``gpu_ms_per_step`` splits the GPU's time per step (CUDA events over another ``--steps`` steps)
 into ``physics`` (the decimation loop: action writes, simulation, scene reads) and ``rest`` (terminations,
 rewards, resets, command, events, observations).
@@ -244,7 +246,7 @@ def _measure(
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
         "reset": reset_kind,
-        "settle_kinematics": _settles(),
+        **_graph_options(),
         "gpu_ms_per_step": split,
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
         "contact_gap": config.sim.contact_gap,
@@ -261,10 +263,13 @@ def _measure(
     }
 
 
-def _settles() -> bool:
+def _graph_options() -> dict[str, bool]:
     from sonic_env.rl_env import SonicRLEnv
 
-    return SonicRLEnv.settle_kinematics
+    return {
+        "settle_kinematics": SonicRLEnv.settle_kinematics,
+        "overlap_reset_draws": SonicRLEnv.overlap_reset_draws,
+    }
 
 
 def _gpu_split(env: Any, actions: Any, steps: int) -> dict[str, float]:
@@ -342,10 +347,10 @@ def _sim_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _child(args: argparse.Namespace) -> None:
     """Measure every size of one (terrain, variant) in this process; one RESULT line each."""
-    if args.isaaclab_replay_kinematics:
-        from sonic_env.rl_env import SonicRLEnv
+    from sonic_env.rl_env import SonicRLEnv
 
-        SonicRLEnv.settle_kinematics = False
+    SonicRLEnv.settle_kinematics = not args.isaaclab_replay_kinematics
+    SonicRLEnv.overlap_reset_draws = not args.serial_reset_draws
     for n in args.num_envs:
         try:
             result = _measure(
@@ -423,6 +428,11 @@ def main() -> None:
         action="store_true",
         help="with --cuda-graphs: SonicRLEnv.settle_kinematics=False (Isaac Lab reruns the kinematics at every read)",
     )
+    parser.add_argument(
+        "--serial-reset-draws",
+        action="store_true",
+        help="with --cuda-graphs: SonicRLEnv.overlap_reset_draws=False (the reset draws after the physics)",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -451,6 +461,7 @@ def main() -> None:
                 cmd += ["--kernel-profile", str(args.kernel_profile)]
                 cmd += ["--host-reset"] if args.host_reset else []
                 cmd += ["--isaaclab-replay-kinematics"] if args.isaaclab_replay_kinematics else []
+                cmd += ["--serial-reset-draws"] if args.serial_reset_draws else []
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

@@ -16,7 +16,7 @@ import sys
 KEEP = (
     "terrain", "variant", "num_envs", "collision", "contact_gap", "env_steps_per_s", "ms_per_policy_step",
     "mean_reward", "done_rate", "peak_usage", "error", "collect_ms_per_iter", "learn_ms_per_iter",
-    "env_only_env_steps_per_s", "nonfinite_worlds", "max_root_speed_mps", "peak_gpu_mem_gib", "reset", "settle_kinematics", "gpu_ms_per_step",
+    "env_only_env_steps_per_s", "nonfinite_worlds", "max_root_speed_mps", "peak_gpu_mem_gib", "reset", "settle_kinematics", "overlap_reset_draws", "gpu_ms_per_step",
 )  # fmt: skip
 
 

@@ -21,12 +21,14 @@ the resets or resets envs on its own: active recorder terms (they compute observ
 ``compute_final_obs``, or a viewer, whose UI can request resets (``EnvConfig.viewer``).
 
 CUDA graphs (``cuda_graphs=True``, ``EnvConfig.cuda_graphs``; CUDA only, and only with the overlap): the
-step then runs Isaac Lab's sequence itself, with the manager math as three captured segments
-(:mod:`sonic_env.step_graphs`): ``done`` (terminations, rewards, prepared resets and the rest of Isaac
-Lab's ``_reset_idx`` on the done mask, :mod:`sonic_env.masked_reset`), ``command`` (the motion command's
-advance and the interval events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe``
-(observations). The physics keeps Isaac Lab's own graph. Nothing in the step waits for the GPU, so the
-CPU queues the next step while the GPU runs this one. ``extras["log"]`` is then one dict refreshed in
+step then runs Isaac Lab's sequence itself, with the manager math as captured segments
+(:mod:`sonic_env.step_graphs`): ``draws`` (the motion command's reset draws for every env, which do not
+depend on the physics: on a side stream while the physics runs, ``overlap_reset_draws``), ``done``
+(terminations, rewards, the draws kept where an env is done and the rest of Isaac Lab's ``_reset_idx`` on
+the done mask, :mod:`sonic_env.masked_reset`), ``command`` (the motion command's advance and the interval
+events on masks, :mod:`sonic_env.mdp.interval`: SONIC's push), ``observe`` (observations). The physics
+keeps Isaac Lab's own graph. Nothing in the step waits for the GPU, so the CPU queues the next step while
+the GPU runs this one. ``extras["log"]`` is then one dict refreshed in
 place and ``extras["log_resets"]`` the number of envs reset at the step (:mod:`sonic_env.masked_reset`).
 An env that holds something the masked reset does not cover (:func:`sonic_env.masked_reset.unsupported`)
 keeps Isaac Lab's ``_reset_idx`` after a host sync, between ``done`` and ``command``. The segments are
@@ -80,6 +82,10 @@ class SonicRLEnv(ManagerBasedRLEnv):
     graph_backend: Callable[[str, tuple[torch.Generator, ...]], GraphBackend] = CudaGraphBackend
     """Builds the capture/replay backend of the graphed step (a recording double in the CPU tests)."""
 
+    overlap_reset_draws: bool = True
+    """With CUDA graphs: make the motion command's reset draws (``MotionCommand.draw_resets``, which do not depend
+    on the physics) as a fourth segment, ``draws``, on a side stream while the physics runs (module doc)."""
+
     settle_kinematics: bool = True
     """Record the forward kinematics in the segments and keep Isaac Lab's rerun-at-every-read flag off (module
     doc); False leaves Isaac Lab's conservative behaviour (for comparison benchmarks)."""
@@ -99,6 +105,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self._graphs: SegmentGraphs | None = None
         self._masked_interval: MaskedIntervalEvents | None = None
         self._masked_reset: MaskedReset | None = None
+        self._draw_stream: torch.cuda.Stream | None = None
+        self._draws_ready: torch.cuda.Event | None = None
         super().__init__(cfg, **kwargs)
 
     @property
@@ -178,7 +186,23 @@ class SonicRLEnv(ManagerBasedRLEnv):
                 self._masked_interval = MaskedIntervalEvents(self)
             if self._masked_reset_requested and not unsupported(self):
                 self._masked_reset = MaskedReset(self)
+            if torch.device(self.device).type == "cuda":
+                self._draw_stream = torch.cuda.Stream(self.device)
+                self._draws_ready = torch.cuda.Event()
         return self._graphs
+
+    def _run_draws(self, graphs: SegmentGraphs) -> None:
+        """The ``draws`` segment: on the side stream (after everything queued so far) when on CUDA."""
+        command = self.motion_command
+        side, ready = self._draw_stream, self._draws_ready
+        if side is None or ready is None:
+            graphs.run("draws", command.draw_resets)
+        else:
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):
+                graphs.run("draws", command.draw_resets)
+                ready.record(side)
+        command.resets_drawn = True
 
     @property
     def masked_reset(self) -> MaskedReset | None:
@@ -258,6 +282,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
         command = self.motion_command
         graphs.begin_step()
         self.action_manager.process_action(action.to(self.device))
+        if self.overlap_reset_draws:
+            self._run_draws(graphs)
         steps_per_call = self.cfg.decimation if self._physics_handles_decimation else 1
         for _ in range(self.cfg.decimation // steps_per_call):
             self._sim_step_counter += steps_per_call
@@ -268,7 +294,10 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self.episode_length_buf += 1
         self.common_step_counter += 1
 
+        if self.overlap_reset_draws and self._draws_ready is not None:
+            torch.cuda.current_stream(self.device).wait_event(self._draws_ready)
         self.reset_buf = self._run_segment(graphs, "done", self._segment_done, settle_first=False)
+        command.resets_drawn = False
         command.resets_prepared = True  # a replay does not run prepare_resets' Python
         if self._masked_reset is None:
             reset_env_ids = self.reset_buf.nonzero(as_tuple=False).squeeze(-1).int()

@@ -41,7 +41,15 @@ from sonic_data.rotations import xyzw_to_wxyz
 from sonic_env.config import MotionCommandConfig
 from sonic_env.mdp.encoder_sampling import base_probabilities, encoder_probabilities, sample_encoder_mask
 from sonic_env.mdp.reference_math import points_local, relative_reference
-from sonic_env.mdp.reset import AXES, RootState, perturb_joint_pos, perturb_root, range_tensor, sample_uniform
+from sonic_env.mdp.reset import (
+    AXES,
+    ResetDraws,
+    RootState,
+    perturb_joint_pos,
+    perturb_root,
+    range_tensor,
+    sample_uniform,
+)
 from sonic_env.mdp.windows import ReferenceWindows
 from sonic_env.replay import write_reference_state, write_reference_state_masked
 
@@ -145,6 +153,9 @@ class MotionCommand(CommandTerm):
         self.resets_prepared = False
         """Set by :meth:`prepare_resets`, cleared by :meth:`compute`: this step's resets are drawn. A step
         that replays these calls as a CUDA graph sets and clears it itself (replays run no Python)."""
+        self.resets_drawn = False
+        """Set by the caller of :meth:`draw_resets` until the :meth:`prepare_resets` that uses its draws."""
+        self._drawn: ResetDraws | None = None
 
     def _check_library(self) -> None:
         forced = self.config.use_encoder
@@ -364,6 +375,22 @@ class MotionCommand(CommandTerm):
         self.running_ref_root_height[ids] = ref.root_pos_w[:, 2]
         self._update_relative()
 
+    def draw_resets(self) -> None:
+        """Draw a new episode start for every env into :attr:`drawn` (no env's state changes).
+
+        The draws do not depend on the step's physics, so :class:`sonic_env.rl_env.SonicRLEnv` makes them
+        on a side CUDA stream while the physics runs and sets :attr:`resets_drawn`; :meth:`prepare_resets`
+        then keeps them where an env is done instead of drawing.
+        """
+        slots, frames, encoder_mask, root, joint_pos, ref = self._draw(None)
+        values = (slots, frames, encoder_mask, root.pos, root.quat, root.lin_vel, root.ang_vel, joint_pos)
+        values += (ref.joint_vel, ref.root_pos_w[:, 2])
+        if self._drawn is None:
+            self._drawn = ResetDraws(*(v.clone() for v in values))
+        else:
+            for buffer, value in zip(self._drawn, values, strict=True):
+                buffer.copy_(value)
+
     def prepare_resets(self, done: Tensor) -> None:
         """Reset the motion command of the envs where ``done`` is True, without knowing them on the host.
 
@@ -385,16 +412,27 @@ class MotionCommand(CommandTerm):
             torch.where(done, failed, self._failed, out=self._failed)
             torch.where(done, self.slots, self._fail_slots, out=self._fail_slots)
             torch.where(done, self.frames, self._fail_frames, out=self._fail_frames)
-        slots, frames, encoder_mask, root, joint_pos, ref = self._draw(None)
-        torch.where(done, slots, self.slots, out=self.slots)
-        torch.where(done, frames, self.frames, out=self.frames)
-        torch.where(done.unsqueeze(-1), encoder_mask, self.encoder_mask, out=self.encoder_mask)
+        if not self.resets_drawn:
+            self.draw_resets()
+        self.resets_drawn = False
+        d = self._drawn
+        assert d is not None
+        torch.where(done, d.slots, self.slots, out=self.slots)
+        torch.where(done, d.frames, self.frames, out=self.frames)
+        torch.where(done.unsqueeze(-1), d.encoder_mask, self.encoder_mask, out=self.encoder_mask)
         self.windows.invalidate()
         write_reference_state_masked(
-            self.robot, done, root.pos, root.quat, joint_pos, root.lin_vel, root.ang_vel, ref.joint_vel
+            self.robot,
+            done,
+            d.root_pos,
+            d.root_quat,
+            d.joint_pos,
+            d.root_lin_vel,
+            d.root_ang_vel,
+            d.joint_vel,
         )
         height = self.running_ref_root_height
-        torch.where(done, ref.root_pos_w[:, 2], height, out=height)
+        torch.where(done, d.ref_root_z, height, out=height)
         self.resets_prepared = True
 
     def compute(self, dt: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -45,6 +45,21 @@ class RootState:
     quat: Tensor
     lin_vel: Tensor
     ang_vel: Tensor
+
+
+class ResetDraws(NamedTuple):
+    """A new episode start for every env (``MotionCommand.draw_resets``), kept where an env is done."""
+
+    slots: Tensor
+    frames: Tensor
+    encoder_mask: Tensor
+    root_pos: Tensor
+    root_quat: Tensor
+    root_lin_vel: Tensor
+    root_ang_vel: Tensor
+    joint_pos: Tensor
+    joint_vel: Tensor
+    ref_root_z: Tensor
 
 
 def perturb_root(state: RootState, pose_noise: Tensor, velocity_noise: Tensor) -> RootState:
