@@ -175,6 +175,21 @@ def test_prepare_resets_draws_only_the_done_envs(sample_env_config: Callable[...
         assert torch.equal(cmd.slots, slots), "a prepared env is not drawn twice"
         cmd.compute(0.02)
         assert not cmd.resets_prepared
+
+        # Draws made ahead (beside the physics) are the ones kept, without drawing again.
+        cmd.draw_resets()
+        drawn = cmd._drawn  # noqa: SLF001
+        assert drawn is not None
+        drawn_slots, drawn_frames = drawn.slots.clone(), drawn.frames.clone()
+        states = (cmd.generator.get_state(), cmd.lib.generator.get_state())
+        cmd.resets_drawn = True
+        done = torch.tensor([False, False, True, False])
+        cmd.prepare_resets(done)
+        assert not cmd.resets_drawn, "the draws are used once"
+        assert torch.equal(cmd.generator.get_state(), states[0])
+        assert torch.equal(cmd.lib.generator.get_state(), states[1])
+        assert int(cmd.slots[2]) == int(drawn_slots[2]) and int(cmd.frames[2]) == int(drawn_frames[2])
+        torch.testing.assert_close(robot.data.joint_pos.torch[2], drawn.joint_pos[2])  # pyright: ignore[reportAttributeAccessIssue]
     finally:
         env.close()
 
