@@ -196,7 +196,8 @@ class MaskedReset:
         self.resets.copy_(weight.sum())
         count = self.resets.clamp_min(1.0)
         sums = env.reward_manager._episode_sum_buf  # pyright: ignore[reportPrivateUsage]
-        parts = [(weight @ sums) / count / env.max_episode_length_s]
+        # an elementwise product and a sum, not a matrix product (which TF32 would round)
+        parts = [(sums * weight.unsqueeze(-1)).sum(dim=0) / count / env.max_episode_length_s]
         for term in env.command_manager._terms.values():  # pyright: ignore[reportPrivateUsage]
             parts += [((weight * value).sum() / count).reshape(1) for value in term.metrics.values()]
         dones = env.termination_manager._last_episode_dones  # pyright: ignore[reportPrivateUsage]
