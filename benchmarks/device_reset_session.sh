@@ -33,6 +33,9 @@ elif [ "$part" = 4 ]; then
         timeout 90 "${step[@]}" --variant full --cuda-graphs "$flag" --num-envs 4096 --terrain plane \
             >>"$out/settle.txt" 2>&1
     done
+elif [ "$part" = 6 ]; then
+    timeout 280 "${step[@]}" --variant minimal_varied minimal_sensor full --cuda-graphs --num-envs 4096 \
+        --terrain plane >"$out/sensor.txt" 2>&1
 elif [ "$part" = 5 ]; then
     timeout 200 python benchmarks/env_graphs.py --device cuda:0 --checks exact train --steps 120 \
         --data "$data" >"$out/graphs.txt" 2>&1

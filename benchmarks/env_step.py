@@ -10,6 +10,8 @@
   the slowest of all worlds has converged, stops after about one iteration: a best case no training run
   has. With different worlds (as in the full env) it iterates longer; ``peak_usage`` reports the solver
   iterations of the busiest world (``solver_iterations_max_world``).
+* ``minimal_sensor``: ``minimal_varied`` with the full env's contact sensor (every body, history, air time,
+  updated every physics step): what the sensor adds to the physics.
 
 Terrains (``EnvConfig.config.terrain_type``), each with its default collision (``--collision`` picks another):
 ``plane`` (flat USD plane, MuJoCo contacts), ``trimesh`` (SONIC's 20×20-tile terrain through Newton's collision
@@ -55,7 +57,7 @@ import time
 from typing import Any
 
 TERRAINS = ("plane", "trimesh", "hfield")
-VARIANTS = ("full", "minimal", "minimal_varied")
+VARIANTS = ("full", "minimal", "minimal_varied", "minimal_sensor")
 
 
 def sample_data(data: str | None, prefix: str) -> str:
@@ -102,9 +104,9 @@ def env_config(
     )
 
 
-def _minimal_env(config: Any, varied: bool = False) -> Any:
+def _minimal_env(config: Any, varied: bool = False, sensor: bool = False) -> Any:
     """Robot + ground with the full env's physics, one observation, the action, a reset to the default pose
-    (``varied``: plus per-world joint offsets)."""
+    (``varied``: plus per-world joint offsets; ``sensor``: with the full env's contact sensor)."""
     from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
     from isaaclab.envs import mdp as il_mdp
     from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg
@@ -142,7 +144,8 @@ def _minimal_env(config: Any, varied: bool = False) -> Any:
         commands = None
 
     scene = scene_cfg(config)
-    scene.contact_forces = None  # pyright: ignore[reportAttributeAccessIssue]
+    if not sensor:
+        scene.contact_forces = None  # pyright: ignore[reportAttributeAccessIssue]
     env_cfg = MinimalCfg(
         scene=scene,
         actions=actions_cfg(config, contract_of(config)),
@@ -185,7 +188,13 @@ def _measure(
 
     config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim, masked_reset)
     start = time.perf_counter()
-    env = make_env(config) if variant == "full" else _minimal_env(config, varied=variant == "minimal_varied")
+    env = (
+        make_env(config)
+        if variant == "full"
+        else _minimal_env(
+            config, varied=variant in ("minimal_varied", "minimal_sensor"), sensor=variant == "minimal_sensor"
+        )
+    )
     build_s = time.perf_counter() - start
     env.reset()
     origins_z = env.scene.env_origins[:, 2]
@@ -381,7 +390,7 @@ def main() -> None:
     )
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--terrain", nargs="+", choices=TERRAINS, default=["plane"])
-    parser.add_argument("--variant", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--variant", nargs="+", choices=VARIANTS, default=list(VARIANTS[:3]))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=50, help="timed policy steps")
     parser.add_argument("--warmup", type=int, default=10, help="untimed policy steps first")
