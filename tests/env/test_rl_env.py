@@ -96,10 +96,12 @@ class ReplayByRerunning:
         pass
 
 
+@pytest.mark.parametrize("masked", [True, False], ids=["masked-reset", "host-synced-reset"])
 def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
-    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
+    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch, masked: bool
 ) -> None:
-    """The graphed step's own sequence (segments, masked reset, flags), replayed by re-running, equals Isaac Lab's.
+    """The graphed step's own sequence (segments, masked or host-synced reset, flags), replayed by re-running,
+    equals Isaac Lab's.
 
     Steps bit for bit, episode logs to float rounding (a masked sum against a mean over gathered rows). Without
     observation noise: Isaac Lab's reset draws the motion command's (constant) resampling timer from torch's
@@ -124,9 +126,12 @@ def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
 
         inner._graphed_step = counted  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
 
-    graphed, dones, _, graphed_logs = _rollout(sample_env_config(cuda_graphs=True, **fields), spy)
+    config = sample_env_config(cuda_graphs=True, masked_reset=masked, **fields)
+    graphed, dones, _, graphed_logs = _rollout(config, spy)
     monkeypatch.undo()
-    assert len(calls) == STEPS and all(calls), "precondition: every step took the graphed path, masked reset"
+    assert calls == [masked] * STEPS, (
+        "precondition: every step took the graphed path, with the reset asked for"
+    )
     plain, plain_dones, _, plain_logs = _rollout(sample_env_config(overlap_resets=False, **fields))
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(graphed, plain, strict=True)):
