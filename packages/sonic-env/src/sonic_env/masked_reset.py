@@ -44,6 +44,9 @@ from isaaclab.envs.mdp.actions.joint_actions import JointAction
 from isaaclab.managers import ManagerTermBase
 from torch import Tensor
 
+from sonic_env.mdp.commands import MotionCommand
+from sonic_env.mdp.interval import redraw_where
+
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
 
@@ -62,12 +65,6 @@ _SCENE_GROUPS = (
 def _stateful(func: Any) -> bool:
     """Whether a manager term is a class term that overrides ``ManagerTermBase.reset``."""
     return isinstance(func, ManagerTermBase) and type(func).reset is not ManagerTermBase.reset
-
-
-def _motion_command_type() -> type:
-    from sonic_env.mdp.commands import MotionCommand
-
-    return MotionCommand
 
 
 def unsupported(env: ManagerBasedRLEnv) -> list[str]:
@@ -99,9 +96,8 @@ def unsupported(env: ManagerBasedRLEnv) -> list[str]:
     for name, term in env.action_manager._terms.items():  # pyright: ignore[reportPrivateUsage]
         if not isinstance(term, JointAction) or type(term).reset is not JointAction.reset:
             reasons.append(f"action term {name} ({type(term).__name__}) is not a plain joint action")
-    motion_command = _motion_command_type()
     for name, term in env.command_manager._terms.items():  # pyright: ignore[reportPrivateUsage]
-        if not isinstance(term, motion_command):
+        if not isinstance(term, MotionCommand):
             reasons.append(f"command term {name} ({type(term).__name__}) is not the motion command")
     scene = env.scene
     for group in _SCENE_GROUPS:
@@ -224,9 +220,8 @@ class MaskedReset:
 
 
 def _draw_where(mask: Tensor, values: Tensor, lower: float, upper: float) -> None:
-    """``values = U[lower, upper)`` where ``mask`` (torch's global generator), in place; no draw when fixed."""
+    """``values = U[lower, upper)`` where ``mask``, in place (:func:`redraw_where`); no draw when the range is fixed."""
     if lower == upper:
         values.masked_fill_(mask, lower)
         return
-    drawn = torch.rand_like(values) * (upper - lower) + lower
-    torch.where(mask, drawn, values, out=values)
+    redraw_where(mask, values, lower, upper)

@@ -75,7 +75,8 @@ class RolloutMetrics:
         names = ("rewards/total", *(e for e in ERROR_NAMES if e in errors), "Episode/length")
         totals = [rewards.sum(), *(errors[e].sum() for e in names[1:-1]), (self.episode_steps * done).sum()]
         every_env = self._constant((float(rewards.numel()),) * (len(names) - 1))
-        self._add_many(names, totals, torch.cat((every_env, done.sum().to(torch.float64).reshape(1))))
+        done_count = done.sum().to(torch.float64).reshape(1)
+        self._add_many(names, torch.stack([t.float() for t in totals]), torch.cat((every_env, done_count)))
         self.episode_steps *= 1.0 - done
         log = extras.get("log")
         if not isinstance(log, dict):
@@ -87,20 +88,22 @@ class RolloutMetrics:
         logged = tuple(name for name in log if name in self._index)
         if not logged:
             return
-        values = [torch.as_tensor(log[name], device=self.device).reshape(()) for name in logged]
+        values = torch.stack(
+            [torch.as_tensor(log[name], device=self.device).reshape(()).float() for name in logged]
+        )
         if resets is None:
             self._add_many(logged, values, self._constant((1.0,) * len(logged)))
             return
         fresh = (torch.as_tensor(resets, device=self.device) > 0).to(torch.float64)
-        self._add_many(logged, [v * fresh for v in values], fresh.expand(len(logged)))
+        self._add_many(logged, values * fresh, fresh.expand(len(logged)))
 
     def _constant(self, values: tuple[float, ...]) -> Tensor:
         return cached_tensor(values, torch.float64, self.device)
 
-    def _add_many(self, names: tuple[str, ...], totals: list[Tensor], counts: Tensor) -> None:
-        """Add ``totals`` and ``counts`` (float64) to the named sums in a few kernels, not a few per name."""
+    def _add_many(self, names: tuple[str, ...], totals: Tensor, counts: Tensor) -> None:
+        """Add ``totals`` and ``counts`` (``(len(names),)``) to the named sums in a few kernels, not a few per name."""
         index = cached_tensor(tuple(self._index[n] for n in names), torch.long, self.device)
-        self.sums.index_add_(0, index, torch.stack([t.float() for t in totals]).to(torch.float64))
+        self.sums.index_add_(0, index, totals.to(torch.float64))
         self.counts.index_add_(0, index, counts)
 
     def reduce(self, ctx: DistContext) -> dict[str, float]:

@@ -376,7 +376,7 @@ class MotionCommand(CommandTerm):
         self._update_relative()
 
     def draw_resets(self) -> None:
-        """Draw a new episode start for every env into :attr:`drawn` (no env's state changes).
+        """Draw a new episode start for every env into persistent buffers (:class:`ResetDraws`; no env's state changes).
 
         The draws do not depend on the step's physics, so :class:`sonic_env.rl_env.SonicRLEnv` makes them
         on a side CUDA stream while the physics runs and sets :attr:`resets_drawn`; :meth:`prepare_resets`

@@ -93,9 +93,15 @@ class MaskedIntervalEvents:
         for time_left, ((lower, upper), term) in zip(self._time_left, self._terms, strict=True):
             time_left -= dt
             due = time_left < INTERVAL_DUE_S
-            next_interval = torch.rand_like(time_left) * (upper - lower) + lower
-            torch.where(due, next_interval, time_left, out=time_left)
+            redraw_where(due, time_left, lower, upper)
             term(due)
 
 
-__all__ = ["MASKED_TERMS", "MaskedIntervalEvents", "PushMasked", "supports_masked_interval"]
+def redraw_where(mask: Tensor, values: Tensor, lower: float, upper: float) -> None:
+    """``values = U[lower, upper)`` where ``mask``, in place, drawn for every element from torch's global generator
+    (a fixed number of draws: no host sync, graph-capturable)."""
+    drawn = torch.rand_like(values) * (upper - lower) + lower
+    torch.where(mask, drawn, values, out=values)
+
+
+__all__ = ["MASKED_TERMS", "MaskedIntervalEvents", "PushMasked", "redraw_where", "supports_masked_interval"]
