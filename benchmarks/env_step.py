@@ -77,11 +77,13 @@ def env_config(
     cuda_graphs: bool = False,
     sim: dict[str, Any] | None = None,
     masked_reset: bool = True,
+    compile_terms: bool = False,
 ) -> Any:
     """The SONIC env on the sample clips (``data_dir``) with one terrain, seed 0 (shared by the env benchmarks).
 
     ``sim``: ``EnvConfig.sim`` fields to set (e.g. ``iterations``, ``ls_iterations``, ``contact_gap``);
-    ``masked_reset``: ``EnvConfig.masked_reset`` (with ``cuda_graphs``).
+    ``masked_reset``: ``EnvConfig.masked_reset`` (with ``cuda_graphs``); ``compile_terms``:
+    ``EnvConfig.compile_terms``.
     """
     from sonic_env.config import EnvConfig
 
@@ -97,6 +99,7 @@ def env_config(
             "seed": 0,
             "cuda_graphs": cuda_graphs,
             "masked_reset": masked_reset,
+            "compile_terms": compile_terms,
             "config": {"terrain_type": terrain},
             "sim": sim or {},
             "commands": {"motion": {"motion_lib_cfg": motion_lib}},
@@ -175,6 +178,7 @@ def _measure(
     sim: dict[str, Any] | None = None,
     kernel_profile: int = 0,
     masked_reset: bool = True,
+    compile_terms: bool = False,
 ) -> dict[str, object]:
     """Build one env, step it, probe its contacts and robot states, close it; return the figures.
 
@@ -186,7 +190,7 @@ def _measure(
     from sonic_env.env_cfg import make_env
     from sonic_env.terrain import contact_usage, peak_usage
 
-    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim, masked_reset)
+    config = env_config(terrain, num_envs, device, data_dir, cuda_graphs, sim, masked_reset, compile_terms)
     start = time.perf_counter()
     env = (
         make_env(config)
@@ -208,10 +212,12 @@ def _measure(
         return torch.rand(shape, device=device, generator=generator) * 2.0 - 1.0
 
     cuda = device.startswith("cuda")
+    start = time.perf_counter()
     for _ in range(warmup):
         env.step(actions())
     if cuda:
         torch.cuda.synchronize()
+    warmup_s = time.perf_counter() - start
     reward_sum = torch.zeros((), device=device)
     done_sum = torch.zeros((), device=device)
     start = time.perf_counter()
@@ -240,6 +246,7 @@ def _measure(
     split = _gpu_split(env, actions, steps) if cuda else None
     machine = torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu"
     reset_kind = "masked" if getattr(env, "masked_reset", None) is not None else "isaac_lab"
+    compiled = len(getattr(env, "compiled_terms", ()))
     env.close()
     return {
         "benchmark": "env_step",
@@ -251,10 +258,12 @@ def _measure(
         "env_steps_per_s": round(num_envs * steps / elapsed, 1),
         "ms_per_policy_step": round(1000.0 * elapsed / steps, 2),
         "build_s": round(build_s, 1),
+        "warmup_s": round(warmup_s, 1),
         "env_origin_z_range_m": [round(float(origins_z.min()), 4), round(float(origins_z.max()), 4)],
         "actions": "random" if random_actions else "zero",
         "cuda_graphs": cuda_graphs and variant == "full",
         "reset": reset_kind,
+        "compiled_terms": compiled,
         **_graph_options(),
         "gpu_ms_per_step": split,
         "solver_iterations": [config.sim.iterations, config.sim.ls_iterations],
@@ -376,6 +385,7 @@ def _child(args: argparse.Namespace) -> None:
                 _sim_overrides(args),
                 args.kernel_profile,
                 not args.host_reset,
+                args.compile_terms,
             )
         except Exception as err:  # report and go on with the next size
             result = {"benchmark": "env_step", "terrain": args.terrain[0], "variant": args.variant[0],
@@ -442,6 +452,11 @@ def main() -> None:
         action="store_true",
         help="with --cuda-graphs: SonicRLEnv.overlap_reset_draws=False (the reset draws after the physics)",
     )
+    parser.add_argument(
+        "--compile-terms",
+        action="store_true",
+        help="full env: EnvConfig.compile_terms (the terms through torch.compile; compiled in the warm-up)",
+    )
     parser.add_argument("--process-per-size", action="store_true", help="one child process per size too")
     parser.add_argument(
         "--data", default=None, help="sample dataset folder (default: generated once into a temp folder)"
@@ -471,6 +486,7 @@ def main() -> None:
                 cmd += ["--host-reset"] if args.host_reset else []
                 cmd += ["--isaaclab-replay-kinematics"] if args.isaaclab_replay_kinematics else []
                 cmd += ["--serial-reset-draws"] if args.serial_reset_draws else []
+                cmd += ["--compile-terms"] if args.compile_terms else []
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
                 out = (proc.stdout or "").splitlines()
                 lines = [ln.removeprefix("RESULT ") for ln in out if ln.startswith("RESULT ")]

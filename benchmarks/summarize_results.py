@@ -17,6 +17,7 @@ KEEP = (
     "terrain", "variant", "num_envs", "collision", "contact_gap", "env_steps_per_s", "ms_per_policy_step",
     "mean_reward", "done_rate", "peak_usage", "error", "collect_ms_per_iter", "learn_ms_per_iter",
     "env_only_env_steps_per_s", "nonfinite_worlds", "max_root_speed_mps", "peak_gpu_mem_gib", "reset", "settle_kinematics", "overlap_reset_draws", "gpu_ms_per_step",
+    "compiled_terms", "warmup_s",
 )  # fmt: skip
 
 

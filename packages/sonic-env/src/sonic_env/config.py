@@ -319,6 +319,12 @@ class EnvConfig(BaseModel):
         description="With cuda_graphs: reset the done envs on their mask inside the graphs, with no host sync "
         "in the step (sonic_env.masked_reset). False: Isaac Lab's reset of the listed envs after a host sync.",
     )
+    compile_terms: bool = Field(
+        default=False,
+        description="Compile the observation, reward and termination terms with torch.compile (TorchInductor): "
+        "fewer, fused GPU kernels per step (sonic_env.compiled_terms). Compiling takes a few seconds per term at "
+        "the first steps (cached on disk); it pays on a GPU, with cuda_graphs.",
+    )
     replay: bool = Field(
         default=False,
         description="Write the robot's state from the reference every step (kinematic playback, to check data).",

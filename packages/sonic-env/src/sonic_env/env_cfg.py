@@ -260,6 +260,7 @@ def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBa
         overlap_resets=overlap,
         cuda_graphs=config.cuda_graphs and overlap and not config.replay,
         masked_reset=config.masked_reset,
+        compile_terms=config.compile_terms,
     )
     robot = env.scene["robot"]
     try:

@@ -56,6 +56,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 from isaaclab_newton.physics import NewtonManager
 
+from sonic_env.compiled_terms import compile_terms
 from sonic_env.masked_reset import MaskedReset, unsupported
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
@@ -76,6 +77,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
             and the overlap, else the step stays eager.
         masked_reset: with CUDA graphs, reset the done envs on their mask inside the ``done`` graph
             (:mod:`sonic_env.masked_reset`) where the env supports it; False: Isaac Lab's host-synced reset.
+        compile_terms: compile the observation, reward and termination terms with ``torch.compile``
+            (:mod:`sonic_env.compiled_terms`).
         **kwargs: passed to Isaac Lab.
     """
 
@@ -96,11 +99,15 @@ class SonicRLEnv(ManagerBasedRLEnv):
         overlap_resets: bool = True,
         cuda_graphs: bool = False,
         masked_reset: bool = True,
+        compile_terms: bool = False,
         **kwargs: Any,
     ) -> None:
         self._overlap_requested = overlap_resets
         self._graphs_requested = cuda_graphs
         self._masked_reset_requested = masked_reset
+        self._compile_terms = compile_terms
+        self.compiled_terms: list[str] = []
+        """Names of the terms replaced by their ``torch.compile`` (:mod:`sonic_env.compiled_terms`)."""
         self._stepping = False
         self._graphs: SegmentGraphs | None = None
         self._masked_interval: MaskedIntervalEvents | None = None
@@ -130,6 +137,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
             return reward
 
         self.reward_manager.compute = compute_then_prepare
+        if self._compile_terms:
+            self.compiled_terms = compile_terms(self)
 
     @property
     def motion_command(self) -> MotionCommand:

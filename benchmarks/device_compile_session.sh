@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# GPU calls of session 8: the terms through torch.compile (EnvConfig.compile_terms, sonic_env.compiled_terms) in the
+# graphed full env, against the graphed env without it and the minimal env (issue 14's ratio), each part one call.
+#   part 1: env_step.py minimal_varied, full (every CUDA graph) and full with --compile-terms at 4,096 envs on the
+#           plane, with the GPU split (physics / rest);
+#
+#   bash benchmarks/device_compile_session.sh 1 "$OUT"    # on the GPU machine, after staging
+set -uo pipefail
+part=$1
+out=$2
+mkdir -p "$out"
+export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
+data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_compile_'))" | tail -1)
+step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 3 --steps 40)
+if [ "$part" = 1 ]; then
+    python -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)" 2>&1 | tail -1
+    timeout 200 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 --terrain plane \
+        >"$out/compile.txt" 2>&1
+    timeout 300 "${step[@]}" --variant full --cuda-graphs --compile-terms --num-envs 4096 --terrain plane \
+        >>"$out/compile.txt" 2>&1
+fi
+python benchmarks/summarize_results.py "$out"/*.txt
+grep -h -B2 -A12 "Traceback" "$out"/*.txt | tail -30

@@ -1,0 +1,85 @@
+"""The terms through ``torch.compile`` (``sonic_env.compiled_terms``): same results as the eager terms.
+
+A rollout with every term traced (backend ``aot_eager``: dynamo's capture, guards and side effects, without code
+generation) must equal the eager one bit for bit, resets included; TorchInductor's generated code (what a GPU run
+uses) is checked on two quaternion-heavy terms against their eager values, to float rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from sonic_env import compiled_terms
+from sonic_env.compiled_terms import compile_terms, term_functions
+from sonic_env.config import EnvConfig
+from sonic_env.env import SonicEnv
+
+NUM_ENVS = 4
+STEPS = 40
+FIELDS = {"mode": "eval", "motion": {"use_encoder": "g1"}}
+
+
+def _rollout(config: EnvConfig) -> tuple[list[tuple[torch.Tensor, ...]], int, list[str]]:
+    env = SonicEnv(config)
+    try:
+        env.reset()
+        steps, dones = [], 0
+        for _ in range(STEPS):
+            step = env.step(torch.zeros(NUM_ENVS, 29))
+            tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
+            steps.append((step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones))
+            dones += int(step.dones.sum())
+        return steps, dones, list(env.env.compiled_terms)  # pyright: ignore[reportAttributeAccessIssue]
+    finally:
+        env.close()
+
+
+def test_traced_terms_give_the_eager_rollout_bit_for_bit(
+    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 zero-action eval steps with resets, every plain-function term traced: observations, rewards, dones equal."""
+    torch._dynamo.reset()  # noqa: SLF001 (a fresh dynamo cache: no guards from another test's env)
+    monkeypatch.setattr(compiled_terms, "BACKEND", "aot_eager")
+    traced, traced_dones, names = _rollout(sample_env_config(compile_terms=True, **FIELDS))
+    eager, dones, eager_names = _rollout(sample_env_config(**FIELDS))
+    assert eager_names == []
+    assert len(names) >= 40 and "obs/critic/body_ori" in names and "reward/tracking_vr_5point_local" in names
+    assert dones == traced_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
+    for t, (a, b) in enumerate(zip(traced, eager, strict=True)):
+        for x, y in zip(a, b, strict=True):
+            assert torch.equal(x, y), f"step {t} differs"
+
+
+def test_inductor_code_matches_the_eager_terms(sample_env_config: Callable[..., EnvConfig]) -> None:
+    """TorchInductor's kernels for two quaternion-heavy terms give their eager values to float rounding."""
+    torch._dynamo.reset()  # noqa: SLF001
+    env = SonicEnv(sample_env_config(**FIELDS))
+    try:
+        env.reset()
+        for _ in range(3):
+            env.step(torch.zeros(NUM_ENVS, 29))
+        inner = env.env
+        terms = dict(term_functions(inner))
+        for name in ("obs/critic/body_ori", "reward/tracking_vr_5point_local"):
+            cfg = terms[name]
+            eager = cfg.func(inner, **cfg.params)
+            compiled = torch.compile(cfg.func, backend="inductor", dynamic=False)(inner, **cfg.params)
+            torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6, msg=name)
+            assert not torch.equal(eager, torch.zeros_like(eager)), f"precondition: {name} is not trivially zero"
+    finally:
+        env.close()
+
+
+def test_compile_terms_skips_compiled_and_class_based_terms(sample_env_config: Callable[..., EnvConfig]) -> None:
+    """A second call compiles nothing more; Isaac Lab's class-based terms (reset by their managers) stay as they are."""
+    env = SonicEnv(sample_env_config())
+    try:
+        inner = env.env
+        first = compile_terms(inner, backend="aot_eager")
+        assert first == [name for name, _ in term_functions(inner)]
+        assert compile_terms(inner, backend="aot_eager") == []
+    finally:
+        env.close()
