@@ -29,7 +29,9 @@ import torch
 from env_step import env_config, sample_data  # the sibling script (benchmarks/ is on sys.path when run)
 from torch.utils._python_dispatch import TorchDispatchMode
 
-NO_KERNEL = frozenset({"empty", "empty_strided", "detach", "alias", "lift_fresh", "_unsafe_view", "_reshape_alias"})
+NO_KERNEL = frozenset(
+    {"empty", "empty_strided", "detach", "alias", "lift_fresh", "_unsafe_view", "_reshape_alias"}
+)
 """Non-view operators that allocate or alias without launching a kernel."""
 
 

@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import torch
 
 from sonic_data.samples import SampleDataset, build_sample_dataset
 from sonic_env.assets import CACHE_ENV_VAR
 from sonic_env.config import EnvConfig
+from sonic_env.rl_env import SonicRLEnv
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,3 +59,45 @@ def sample_env_config(sample_data: SampleDataset) -> Callable[..., EnvConfig]:
         return EnvConfig.model_validate(data)
 
     return factory
+
+
+def _refresh(held: object, new: object) -> None:
+    """Copy ``new`` into the tensors of ``held`` (a tensor, a dict of them or None), as a graph replay would."""
+    if isinstance(held, torch.Tensor):
+        assert isinstance(new, torch.Tensor)
+        held.copy_(new)
+    elif isinstance(held, dict):
+        assert isinstance(new, dict) and new.keys() == held.keys()
+        for key, value in held.items():
+            _refresh(value, new[key])
+
+
+class ReplayByRerunning:
+    """Graph backend double (CPU has no CUDA graphs): a "capture" runs the segment, a "replay" runs it again and
+    writes its results into the captured output tensors, as a CUDA graph refreshes them in place."""
+
+    def __init__(self, device: object, generators: object) -> None:
+        pass
+
+    def capture(self, fn: Callable[[], object]) -> tuple[object, object]:
+        out = fn()
+        return (fn, out), out
+
+    def replay(self, handle: tuple[Callable[[], object], object]) -> None:
+        fn, out = handle
+        _refresh(out, fn())
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.fixture
+def graphed_on_cpu(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make every SonicRLEnv take the graphed step on the CPU, replayed by :class:`ReplayByRerunning`
+    (undone with ``monkeypatch.undo()`` or at the test's end)."""
+
+    def enable() -> None:
+        monkeypatch.setattr(SonicRLEnv, "uses_cuda_graphs", property(lambda self: True))
+        monkeypatch.setattr(SonicRLEnv, "graph_backend", ReplayByRerunning)
+
+    return enable

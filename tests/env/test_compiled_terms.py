@@ -30,23 +30,40 @@ def _rollout(config: EnvConfig) -> tuple[list[tuple[torch.Tensor, ...]], int, li
         for _ in range(STEPS):
             step = env.step(torch.zeros(NUM_ENVS, 29))
             tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
-            steps.append((step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones))
+            steps.append(
+                (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
+            )
             dones += int(step.dones.sum())
         return steps, dones, list(env.env.compiled_terms)  # pyright: ignore[reportAttributeAccessIssue]
     finally:
         env.close()
 
 
-def test_traced_terms_give_the_eager_rollout_bit_for_bit(
-    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("graphed", [False, True], ids=["isaac-lab-step", "graphed-step"])
+def test_traced_step_math_gives_the_eager_rollout_bit_for_bit(
+    sample_env_config: Callable[..., EnvConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    graphed_on_cpu: Callable[[], None],
+    graphed: bool,
 ) -> None:
-    """40 zero-action eval steps with resets, every plain-function term traced: observations, rewards, dones equal."""
+    """40 zero-action eval steps with resets, everything ``compile_terms`` compiles traced: observations, rewards
+    and dones equal the eager steps'. ``graphed``: the graphed step's sequence on the CPU (its masked reset's
+    bookkeeping traced too), against Isaac Lab's eager step without observation noise (``test_rl_env.py``)."""
     torch._dynamo.reset()  # noqa: SLF001 (a fresh dynamo cache: no guards from another test's env)
+    fields = {**FIELDS, "observation_noise": not graphed}
     monkeypatch.setattr(compiled_terms, "BACKEND", "aot_eager")
-    traced, traced_dones, names = _rollout(sample_env_config(compile_terms=True, **FIELDS))
-    eager, dones, eager_names = _rollout(sample_env_config(**FIELDS))
+    if graphed:
+        graphed_on_cpu()
+    traced, traced_dones, names = _rollout(
+        sample_env_config(compile_terms=True, cuda_graphs=graphed, **fields)
+    )
+    monkeypatch.undo()
+    eager, dones, eager_names = _rollout(sample_env_config(**fields))
     assert eager_names == []
-    assert len(names) >= 40 and "obs/critic/body_ori" in names and "reward/tracking_vr_5point_local" in names
+    expected = {"obs/critic/body_ori", "reward/tracking_vr_5point_local", "termination_manager.compute"}
+    expected |= {"motion_command.compute"} | ({"masked_reset.bookkeeping"} if graphed else set())
+    assert len(names) >= 38 and expected <= set(names), names
+    assert not any(name.startswith("termination/") for name in names), "compiled with their manager"
     assert dones == traced_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(traced, eager, strict=True)):
         for x, y in zip(a, b, strict=True):
@@ -68,18 +85,24 @@ def test_inductor_code_matches_the_eager_terms(sample_env_config: Callable[..., 
             eager = cfg.func(inner, **cfg.params)
             compiled = torch.compile(cfg.func, backend="inductor", dynamic=False)(inner, **cfg.params)
             torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6, msg=name)
-            assert not torch.equal(eager, torch.zeros_like(eager)), f"precondition: {name} is not trivially zero"
+            assert not torch.equal(eager, torch.zeros_like(eager)), (
+                f"precondition: {name} is not trivially zero"
+            )
     finally:
         env.close()
 
 
-def test_compile_terms_skips_compiled_and_class_based_terms(sample_env_config: Callable[..., EnvConfig]) -> None:
-    """A second call compiles nothing more; Isaac Lab's class-based terms (reset by their managers) stay as they are."""
+def test_compile_terms_skips_compiled_and_class_based_terms(
+    sample_env_config: Callable[..., EnvConfig],
+) -> None:
+    """A second call compiles nothing more; Isaac Lab's class-based terms (reset by their managers) stay as they are
+    (the SONIC env has none, so every plain term is listed)."""
     env = SonicEnv(sample_env_config())
     try:
         inner = env.env
         first = compile_terms(inner, backend="aot_eager")
-        assert first == [name for name, _ in term_functions(inner)]
+        terms = [name for name, _ in term_functions(inner) if not name.startswith("termination/")]
+        assert first == [*terms, "termination_manager.compute", "motion_command.compute"]
         assert compile_terms(inner, backend="aot_eager") == []
     finally:
         env.close()

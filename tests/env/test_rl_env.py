@@ -66,39 +66,12 @@ def test_overlapped_resets_give_isaac_labs_steps_bit_for_bit_in_eval_mode(
             assert torch.equal(x, y), f"step {t} differs"
 
 
-def _refresh(held: object, new: object) -> None:
-    """Copy ``new`` into the tensors of ``held`` (a tensor, a dict of them or None), as a graph replay would."""
-    if isinstance(held, torch.Tensor):
-        assert isinstance(new, torch.Tensor)
-        held.copy_(new)
-    elif isinstance(held, dict):
-        assert isinstance(new, dict) and new.keys() == held.keys()
-        for key, value in held.items():
-            _refresh(value, new[key])
-
-
-class ReplayByRerunning:
-    """Graph backend double (CPU has no CUDA graphs): a "capture" runs the segment, a "replay" runs it again and
-    writes its results into the captured output tensors, as a CUDA graph refreshes them in place."""
-
-    def __init__(self, device: object, generators: object) -> None:
-        pass
-
-    def capture(self, fn: Callable[[], object]) -> tuple[object, object]:
-        out = fn()
-        return (fn, out), out
-
-    def replay(self, handle: tuple[Callable[[], object], object]) -> None:
-        fn, out = handle
-        _refresh(out, fn())
-
-    def reset(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("masked", [True, False], ids=["masked-reset", "host-synced-reset"])
 def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
-    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch, masked: bool
+    sample_env_config: Callable[..., EnvConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    graphed_on_cpu: Callable[[], None],
+    masked: bool,
 ) -> None:
     """The graphed step's own sequence (segments, masked or host-synced reset, flags), replayed by re-running,
     equals Isaac Lab's.
@@ -110,8 +83,7 @@ def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
     (``benchmarks/env_graphs.py``).
     """
     fields = {"mode": "eval", "motion": {"use_encoder": "g1"}, "observation_noise": False}
-    monkeypatch.setattr(SonicRLEnv, "uses_cuda_graphs", property(lambda self: True))
-    monkeypatch.setattr(SonicRLEnv, "graph_backend", ReplayByRerunning)
+    graphed_on_cpu()
 
     calls: list[bool] = []
 

@@ -1,19 +1,28 @@
-"""The env's observation, reward and termination terms compiled with ``torch.compile`` (fewer GPU kernels).
+"""The env's per-step math compiled with ``torch.compile``: fewer, fused GPU kernels (``EnvConfig.compile_terms``).
 
 In the graphed step (:mod:`sonic_env.rl_env`) the managers' Python is gone and what is left is their kernels: one
 per torch operator, a few microseconds each at 4,096 envs, about 600 per step
-(``benchmarks/env_ops.py --graphed``), of which the terms' own math is about half. ``torch.compile`` (TorchInductor)
-fuses each term's gathers, quaternion products and reductions into a few generated kernels. Every term of the SONIC
-env traces into one graph (``torch._dynamo.explain``; the contact-sensor terms into two); the managers themselves
-(noise, clipping, histories, concatenation) stay eager: their random draws and the history buffers' Python pointers
-are not worth compiling.
+(``benchmarks/env_ops.py --graphed``). TorchInductor fuses the gathers, quaternion products and reductions of
+:func:`compile_terms`' pieces into a few generated kernels each:
+
+* each observation and reward term (every SONIC term traces into one graph, ``torch._dynamo.explain``; the
+  reward manager itself does not: its ``out=`` writes into column views break the graph at every term);
+* the termination manager's ``compute``, terms and union in one graph;
+* the motion command's per-step advance (``MotionCommand.compute``: frames, adaptive sampling, reference windows,
+  relative reference);
+* the masked reset's bookkeeping (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
+
+What stays eager: the observation manager (noise, clipping, histories, concatenation: random draws and the
+history buffers' Python pointers), the reset draws (their own generators), Warp's simulator writes.
 
 What changes: the kernels, not the math. Fused float arithmetic may round differently from the eager operators
-(``tests/env/test_compiled_terms.py`` bounds it). Compilation runs at the first call of each term (the graphed
-step's eager warm-up steps, before any capture), a few seconds per term, and is cached by TorchInductor on disk for
-later processes. Class-based terms (Isaac Lab's ``ManagerTermBase``, which managers also ``reset``) stay eager.
+(``tests/env/test_compiled_terms.py`` bounds it). Compilation runs at the first calls (the graphed step's eager
+warm-up steps, before any capture), about 20 s for the SONIC env on an H200 machine, cached by TorchInductor on disk
+for later processes. Shapes are static at first; a new resident clip set of another size recompiles once with
+dynamic sizes (``torch.compile``'s default), so redraws during training do not compile again and again.
+Class-based terms (Isaac Lab's ``ManagerTermBase``, which managers also ``reset``) stay eager.
 
-``EnvConfig.compile_terms`` turns it on (off by default: compiling costs minutes on a CPU and only pays on a GPU).
+Off by default: compiling costs minutes on a CPU and pays only on a GPU, with ``cuda_graphs``.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from typing import Any
 import torch
 from isaaclab.managers import ManagerTermBase
 
-__all__ = ["BACKEND", "compile_terms", "term_functions"]
+from sonic_env.mdp.commands import MotionCommand
+
+__all__ = ["BACKEND", "compile_method", "compile_terms", "term_functions"]
 
 BACKEND: str = "inductor"
 """``torch.compile``'s backend for :func:`compile_terms` by default (``"aot_eager"`` in the CPU tests: it traces
@@ -47,20 +58,42 @@ def term_functions(env: Any) -> list[tuple[str, Any]]:
     return [(name, cfg) for name, cfg in terms if not isinstance(cfg.func, ManagerTermBase)]
 
 
+def compile_method(obj: Any, attr: str, backend: str | Callable[..., Any] | None = None) -> bool:
+    """Replace the bound method ``obj.<attr>`` by its ``torch.compile`` on the instance; False if it already was."""
+    method = getattr(obj, attr)
+    if getattr(method, "_sonic_compiled", False):
+        return False
+    compiled = torch.compile(method, backend=BACKEND if backend is None else backend)
+    compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
+    setattr(obj, attr, compiled)
+    return True
+
+
 def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> list[str]:
-    """Replace each plain-function term's ``func`` by its ``torch.compile`` (static shapes); returns their names.
+    """Compile the env's per-step math (module doc); returns what was compiled, by name.
+
+    * every observation and reward term that is a plain function (``obs/<group>/<term>``, ``reward/<term>``);
+    * the termination manager's ``compute`` whole, its terms and their union inlined
+      (``termination_manager.compute``);
+    * the motion command's per-step advance (``motion_command.compute``).
+
+    The graphed step's masked reset compiles its bookkeeping itself (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
 
     Args:
         env: an Isaac Lab manager-based env with its managers loaded.
         backend: ``torch.compile``'s backend (default :data:`BACKEND`); ``"inductor"`` generates fused kernels.
     """
-    backend = BACKEND if backend is None else backend
     names = []
     for name, cfg in term_functions(env):
-        if getattr(cfg.func, "_sonic_compiled", False):
+        if name.startswith("termination/") or getattr(cfg.func, "_sonic_compiled", False):
             continue
-        compiled = torch.compile(cfg.func, backend=backend, dynamic=False)
+        compiled = torch.compile(cfg.func, backend=BACKEND if backend is None else backend)
         compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
         cfg.func = compiled
         names.append(name)
+    if compile_method(env.termination_manager, "compute", backend):
+        names.append("termination_manager.compute")
+    for term in env.command_manager._terms.values():  # noqa: SLF001 (Isaac Lab keeps them private)
+        if isinstance(term, MotionCommand) and compile_method(term, "compute", backend):
+            names.append("motion_command.compute")
     return names

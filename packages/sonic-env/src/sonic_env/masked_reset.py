@@ -154,12 +154,19 @@ class MaskedReset:
         import warp as wp
 
         env = self.env
-        rows = mask.unsqueeze(-1)
         wp_mask = wp.from_torch(mask, dtype=wp.bool)
         for articulation in env.scene.articulations.values():
             articulation.reset(env_mask=wp_mask)
         for sensor in env.scene.sensors.values():
             sensor.reset(env_mask=wp_mask)
+        self.bookkeeping(mask)
+        self._draw_timers(mask)
+
+    def bookkeeping(self, mask: Tensor) -> None:
+        """The reset's deterministic part: histories, actions, logs, episode sums, command metrics and counters,
+        episode lengths (no random draws: :meth:`compile` may compile it)."""
+        env = self.env
+        rows = mask.unsqueeze(-1)
         self._reset_histories(mask)
         actions = env.action_manager
         for buffer in (actions._prev_action, actions._action):  # pyright: ignore[reportPrivateUsage]
@@ -168,9 +175,17 @@ class MaskedReset:
             term._raw_actions.masked_fill_(rows, 0.0)  # pyright: ignore[reportAttributeAccessIssue]
         self._log(mask)
         env.reward_manager._episode_sum_buf.masked_fill_(rows, 0.0)  # pyright: ignore[reportPrivateUsage]
-        self._reset_commands(mask)
-        self._reset_interval_timers(mask)
+        for term in env.command_manager._terms.values():  # pyright: ignore[reportPrivateUsage]
+            for value in term.metrics.values():
+                value.masked_fill_(mask, 0.0)
+            term.command_counter.masked_fill_(mask, 1)
         env.episode_length_buf.masked_fill_(mask, 0)
+
+    def compile(self) -> None:
+        """Compile :meth:`bookkeeping` with ``torch.compile`` (``EnvConfig.compile_terms``; :mod:`sonic_env.compiled_terms`)."""
+        from sonic_env.compiled_terms import compile_method
+
+        compile_method(self, "bookkeeping")
 
     def _reset_histories(self, mask: Tensor) -> None:
         obs = self.env.observation_manager
@@ -200,16 +215,11 @@ class MaskedReset:
         parts.append(dones.to(self.log_values.dtype).mean(dim=0))
         torch.where(self.resets > 0, torch.cat(parts), self.log_values, out=self.log_values)
 
-    def _reset_commands(self, mask: Tensor) -> None:
-        """``CommandTerm.reset``: metrics zeroed, counter 0 + 1, resampling timer (the draws are prepared)."""
+    def _draw_timers(self, mask: Tensor) -> None:
+        """The random part: ``CommandTerm.reset``'s resampling timer (the command's draws are prepared), then
+        ``EventManager.reset``'s new interval for per-env interval terms that resample on reset."""
         for term in self.env.command_manager._terms.values():  # pyright: ignore[reportPrivateUsage]
-            for value in term.metrics.values():
-                value.masked_fill_(mask, 0.0)
-            term.command_counter.masked_fill_(mask, 1)
             _draw_where(mask, term.time_left, *term.cfg.resampling_time_range)
-
-    def _reset_interval_timers(self, mask: Tensor) -> None:
-        """``EventManager.reset``: a new interval for per-env interval terms that resample on reset."""
         events = self.env.event_manager
         if "interval" not in events._mode_term_cfgs:  # pyright: ignore[reportPrivateUsage]
             return

@@ -195,6 +195,9 @@ class SonicRLEnv(ManagerBasedRLEnv):
                 self._masked_interval = MaskedIntervalEvents(self)
             if self._masked_reset_requested and not unsupported(self):
                 self._masked_reset = MaskedReset(self)
+                if self._compile_terms:
+                    self._masked_reset.compile()
+                    self.compiled_terms.append("masked_reset.bookkeeping")
             if torch.device(self.device).type == "cuda":
                 self._draw_stream = torch.cuda.Stream(self.device)
                 self._draws_ready = torch.cuda.Event()
