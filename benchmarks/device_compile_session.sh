@@ -6,6 +6,8 @@
 #   part 2: after the termination manager, the command's advance and the masked reset's bookkeeping were compiled
 #           too: minimal_varied and full --compile-terms at 4,096 and 8,192 envs, full without it at 4,096 (plane);
 #   part 3: the same pair on the sampled height field; sonic_release training end to end with compile_terms.
+#   part 4: after the reward manager's compute and the command's prepare_resets were compiled too: minimal_varied
+#           and full --compile-terms at 4,096 envs (plane), then the training line again.
 #
 #   bash benchmarks/device_compile_session.sh 1 "$OUT"    # on the GPU machine, after staging
 set -uo pipefail
@@ -31,6 +33,12 @@ elif [ "$part" = 3 ]; then
     timeout 200 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
         --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true \
         >"$out/train.txt" 2>&1
+elif [ "$part" = 4 ]; then
+    timeout 300 "${step[@]}" --variant minimal_varied full --cuda-graphs --compile-terms --num-envs 4096 \
+        --terrain plane >"$out/compile4.txt" 2>&1
+    timeout 170 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
+        --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true \
+        >"$out/train4.txt" 2>&1
 fi
 python benchmarks/summarize_results.py "$out"/*.txt
 grep -h -B2 -A12 "Traceback" "$out"/*.txt | tail -30

@@ -60,10 +60,13 @@ def test_traced_step_math_gives_the_eager_rollout_bit_for_bit(
     monkeypatch.undo()
     eager, dones, eager_names = _rollout(sample_env_config(**fields))
     assert eager_names == []
-    expected = {"obs/critic/body_ori", "reward/tracking_vr_5point_local", "termination_manager.compute"}
-    expected |= {"motion_command.compute"} | ({"masked_reset.bookkeeping"} if graphed else set())
-    assert len(names) >= 38 and expected <= set(names), names
-    assert not any(name.startswith("termination/") for name in names), "compiled with their manager"
+    expected = {"obs/critic/body_ori", "reward_manager.compute", "termination_manager.compute"}
+    expected |= {"motion_command.compute", "motion_command.prepare_resets"}
+    expected |= {"masked_reset.bookkeeping"} if graphed else set()
+    assert len(names) >= 29 and expected <= set(names), names
+    assert not any(name.startswith(("reward/", "termination/")) for name in names), (
+        "compiled with their manager"
+    )
     assert dones == traced_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(traced, eager, strict=True)):
         for x, y in zip(a, b, strict=True):
@@ -92,17 +95,18 @@ def test_inductor_code_matches_the_eager_terms(sample_env_config: Callable[..., 
         env.close()
 
 
-def test_compile_terms_skips_compiled_and_class_based_terms(
+def test_compile_terms_lists_what_it_compiled_once(
     sample_env_config: Callable[..., EnvConfig],
 ) -> None:
-    """A second call compiles nothing more; Isaac Lab's class-based terms (reset by their managers) stay as they are
-    (the SONIC env has none, so every plain term is listed)."""
+    """A second call compiles nothing more. Every observation term is listed (the SONIC env has no class-based
+    term, which would stay eager); the reward and termination terms are compiled inside their managers."""
     env = SonicEnv(sample_env_config())
     try:
         inner = env.env
         first = compile_terms(inner, backend="aot_eager")
-        terms = [name for name, _ in term_functions(inner) if not name.startswith("termination/")]
-        assert first == [*terms, "termination_manager.compute", "motion_command.compute"]
+        terms = [name for name, _ in term_functions(inner) if name.startswith("obs/")]
+        managers = ["reward_manager.compute", "termination_manager.compute"]
+        assert first == [*terms, *managers, "motion_command.compute", "motion_command.prepare_resets"]
         assert compile_terms(inner, backend="aot_eager") == []
     finally:
         env.close()

@@ -5,11 +5,12 @@ per torch operator, a few microseconds each at 4,096 envs, about 600 per step
 (``benchmarks/env_ops.py --graphed``). TorchInductor fuses the gathers, quaternion products and reductions of
 :func:`compile_terms`' pieces into a few generated kernels each:
 
-* each observation and reward term (every SONIC term traces into one graph, ``torch._dynamo.explain``; the
-  reward manager itself does not: its ``out=`` writes into column views break the graph at every term);
-* the termination manager's ``compute``, terms and union in one graph;
+* each observation term (every SONIC term traces into one graph, ``torch._dynamo.explain``);
+* the reward manager's ``compute`` with its terms (:func:`reward_compute`: Isaac Lab's arithmetic, written to trace
+  as one graph), and the termination manager's ``compute`` with its terms and their union;
 * the motion command's per-step advance (``MotionCommand.compute``: frames, adaptive sampling, reference windows,
-  relative reference);
+  relative reference) and its reset on the done mask (``prepare_resets``; its draws, made with the command's own
+  generators, and Warp's simulator writes break the graph and run eagerly);
 * the masked reset's bookkeeping (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
 
 What stays eager: the observation manager (noise, clipping, histories, concatenation: random draws and the
@@ -32,10 +33,11 @@ from typing import Any
 
 import torch
 from isaaclab.managers import ManagerTermBase
+from torch import Tensor
 
 from sonic_env.mdp.commands import MotionCommand
 
-__all__ = ["BACKEND", "compile_method", "compile_terms", "term_functions"]
+__all__ = ["BACKEND", "compile_method", "compile_terms", "reward_compute", "term_functions"]
 
 BACKEND: str = "inductor"
 """``torch.compile``'s backend for :func:`compile_terms` by default (``"aot_eager"`` in the CPU tests: it traces
@@ -69,13 +71,44 @@ def compile_method(obj: Any, attr: str, backend: str | Callable[..., Any] | None
     return True
 
 
+def reward_compute(manager: Any) -> Callable[[float], Tensor]:
+    """Isaac Lab's ``RewardManager.compute`` (3.0) for the given manager, written to trace as one graph.
+
+    The same arithmetic (each term times its weight; the step's reward their sum times ``dt``; the episode sums
+    plus the weighted terms times ``dt``), with the weighted terms stacked into one tensor and copied into the
+    manager's step-reward buffer at once, where Isaac Lab writes each into a column view (``out=``), which breaks
+    the trace at every term.
+    """
+    env = manager._env  # noqa: SLF001 (Isaac Lab keeps them private)
+    cfgs = manager._term_cfgs  # noqa: SLF001
+    step_reward, reward, episode_sums = manager._step_reward, manager._reward_buf, manager._episode_sum_buf  # noqa: SLF001
+
+    def compute(dt: float) -> Tensor:
+        columns = []
+        for cfg in cfgs:
+            if cfg.weight == 0.0:
+                columns.append(torch.zeros_like(reward))
+                continue
+            value = cfg.func(env, **cfg.params)
+            columns.append(torch.as_tensor(value * cfg.weight, device=reward.device).expand_as(reward))
+        weighted = torch.stack(columns, dim=1)
+        step_reward.copy_(weighted)
+        reward.copy_(weighted.sum(dim=1).mul_(dt))
+        episode_sums.add_(weighted, alpha=dt)
+        return reward
+
+    return compute
+
+
 def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> list[str]:
     """Compile the env's per-step math (module doc); returns what was compiled, by name.
 
-    * every observation and reward term that is a plain function (``obs/<group>/<term>``, ``reward/<term>``);
+    * every observation term that is a plain function (``obs/<group>/<term>``);
+    * the reward manager's ``compute`` as :func:`reward_compute`, its terms inlined (``reward_manager.compute``);
     * the termination manager's ``compute`` whole, its terms and their union inlined
       (``termination_manager.compute``);
-    * the motion command's per-step advance (``motion_command.compute``).
+    * the motion command's per-step advance and its reset on the done mask (``motion_command.compute``,
+      ``motion_command.prepare_resets``; the draws and the simulator writes in it stay eager).
 
     The graphed step's masked reset compiles its bookkeeping itself (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
 
@@ -85,15 +118,22 @@ def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> 
     """
     names = []
     for name, cfg in term_functions(env):
-        if name.startswith("termination/") or getattr(cfg.func, "_sonic_compiled", False):
+        if not name.startswith("obs/") or getattr(cfg.func, "_sonic_compiled", False):
             continue
         compiled = torch.compile(cfg.func, backend=BACKEND if backend is None else backend)
         compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
         cfg.func = compiled
         names.append(name)
+    rewards = env.reward_manager
+    if not getattr(rewards.compute, "_sonic_compiled", False):
+        rewards.compute = reward_compute(rewards)
+        compile_method(rewards, "compute", backend)
+        names.append("reward_manager.compute")
     if compile_method(env.termination_manager, "compute", backend):
         names.append("termination_manager.compute")
     for term in env.command_manager._terms.values():  # noqa: SLF001 (Isaac Lab keeps them private)
-        if isinstance(term, MotionCommand) and compile_method(term, "compute", backend):
-            names.append("motion_command.compute")
+        if isinstance(term, MotionCommand):
+            for method in ("compute", "prepare_resets"):
+                if compile_method(term, method, backend):
+                    names.append(f"motion_command.{method}")
     return names

@@ -126,8 +126,10 @@ class SonicRLEnv(ManagerBasedRLEnv):
         )
 
     def load_managers(self) -> None:
-        """Isaac Lab's managers; the reward computation of :meth:`step` is followed by the prepared resets."""
+        """Isaac Lab's managers (compiled: ``compile_terms``); the rewards of :meth:`step` are followed by the prepared resets."""
         super().load_managers()
+        if self._compile_terms:
+            self.compiled_terms = compile_terms(self)
         compute = self.reward_manager.compute
 
         def compute_then_prepare(dt: float) -> torch.Tensor:
@@ -137,8 +139,6 @@ class SonicRLEnv(ManagerBasedRLEnv):
             return reward
 
         self.reward_manager.compute = compute_then_prepare
-        if self._compile_terms:
-            self.compiled_terms = compile_terms(self)
 
     @property
     def motion_command(self) -> MotionCommand:
