@@ -17,6 +17,8 @@ mkdir -p "$out"
 export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
 data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_compile_'))" | tail -1)
 step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 3 --steps 40)
+train=(python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data"
+    --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true)
 if [ "$part" = 1 ]; then
     python -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)" 2>&1 | tail -1
     timeout 200 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 --terrain plane \
@@ -30,15 +32,11 @@ elif [ "$part" = 2 ]; then
 elif [ "$part" = 3 ]; then
     timeout 250 "${step[@]}" --variant minimal_varied full --cuda-graphs --compile-terms --num-envs 4096 \
         --terrain hfield >"$out/hfield.txt" 2>&1
-    timeout 200 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
-        --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true \
-        >"$out/train.txt" 2>&1
+    timeout 200 "${train[@]}" >"$out/train.txt" 2>&1
 elif [ "$part" = 4 ]; then
     timeout 300 "${step[@]}" --variant minimal_varied full --cuda-graphs --compile-terms --num-envs 4096 \
         --terrain plane >"$out/compile4.txt" 2>&1
-    timeout 170 python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data" \
-        --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true \
-        >"$out/train4.txt" 2>&1
+    timeout 170 "${train[@]}" >"$out/train4.txt" 2>&1
 fi
 python benchmarks/summarize_results.py "$out"/*.txt
 grep -h -B2 -A12 "Traceback" "$out"/*.txt | tail -30

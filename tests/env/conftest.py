@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import torch
@@ -12,6 +12,7 @@ import torch
 from sonic_data.samples import SampleDataset, build_sample_dataset
 from sonic_env.assets import CACHE_ENV_VAR
 from sonic_env.config import EnvConfig
+from sonic_env.env import SonicEnv
 from sonic_env.rl_env import SonicRLEnv
 
 
@@ -59,6 +60,45 @@ def sample_env_config(sample_data: SampleDataset) -> Callable[..., EnvConfig]:
         return EnvConfig.model_validate(data)
 
     return factory
+
+
+class Rollout(NamedTuple):
+    steps: list[tuple[torch.Tensor, ...]]
+    """Per step: policy and critic observations, tokenizer terms (by name), rewards, dones."""
+    dones: int
+    overlaps: bool
+    logs: list[dict[str, float]]
+    """Per step: ``extras["log"]`` as floats (what a consumer reading it at that step sees)."""
+
+
+def _rollout(
+    config: EnvConfig, prepare: Callable[[SonicEnv], None] | None = None, steps: int = 80
+) -> Rollout:
+    """``steps`` zero-action steps of a fresh 4-env :class:`SonicEnv` (``prepare(env)`` first), recorded."""
+    env = SonicEnv(config)
+    try:
+        if prepare is not None:
+            prepare(env)
+        overlaps = env.env.overlaps_resets  # pyright: ignore[reportAttributeAccessIssue]
+        env.reset()
+        records, dones, logs = [], 0, []
+        for _ in range(steps):
+            step = env.step(torch.zeros(env.num_envs, 29))
+            tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
+            records.append(
+                (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
+            )
+            dones += int(step.dones.sum())
+            logs.append({k: float(v) for k, v in step.extras["log"].items()})
+        return Rollout(records, dones, overlaps, logs)
+    finally:
+        env.close()
+
+
+@pytest.fixture
+def rollout() -> Callable[..., Rollout]:
+    """``rollout(config, prepare=None, steps=80)``: a recorded zero-action rollout (:class:`Rollout`)."""
+    return _rollout
 
 
 def _refresh(held: object, new: object) -> None:

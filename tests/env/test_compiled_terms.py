@@ -8,6 +8,7 @@ uses) is checked on two quaternion-heavy terms against their eager values, to fl
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -22,28 +23,12 @@ STEPS = 40
 FIELDS = {"mode": "eval", "motion": {"use_encoder": "g1"}}
 
 
-def _rollout(config: EnvConfig) -> tuple[list[tuple[torch.Tensor, ...]], int, list[str]]:
-    env = SonicEnv(config)
-    try:
-        env.reset()
-        steps, dones = [], 0
-        for _ in range(STEPS):
-            step = env.step(torch.zeros(NUM_ENVS, 29))
-            tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
-            steps.append(
-                (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
-            )
-            dones += int(step.dones.sum())
-        return steps, dones, list(env.env.compiled_terms)  # pyright: ignore[reportAttributeAccessIssue]
-    finally:
-        env.close()
-
-
 @pytest.mark.parametrize("graphed", [False, True], ids=["isaac-lab-step", "graphed-step"])
 def test_traced_step_math_gives_the_eager_rollout_bit_for_bit(
     sample_env_config: Callable[..., EnvConfig],
     monkeypatch: pytest.MonkeyPatch,
     graphed_on_cpu: Callable[[], None],
+    rollout: Callable[..., Any],
     graphed: bool,
 ) -> None:
     """40 zero-action eval steps with resets, everything ``compile_terms`` compiles traced: observations, rewards
@@ -54,11 +39,16 @@ def test_traced_step_math_gives_the_eager_rollout_bit_for_bit(
     monkeypatch.setattr(compiled_terms, "BACKEND", "aot_eager")
     if graphed:
         graphed_on_cpu()
-    traced, traced_dones, names = _rollout(
-        sample_env_config(compile_terms=True, cuda_graphs=graphed, **fields)
-    )
+    compiled: list[list[str]] = []
+
+    def keep_names(env: SonicEnv) -> None:
+        compiled.append(env.env.compiled_terms)  # pyright: ignore[reportAttributeAccessIssue]  (the list, filled on)
+
+    config = sample_env_config(compile_terms=True, cuda_graphs=graphed, **fields)
+    traced, traced_dones, _, _ = rollout(config, keep_names, steps=STEPS)
     monkeypatch.undo()
-    eager, dones, eager_names = _rollout(sample_env_config(**fields))
+    eager, dones, _, _ = rollout(sample_env_config(**fields), keep_names, steps=STEPS)
+    names, eager_names = compiled
     assert eager_names == []
     expected = {"obs/critic/body_ori", "reward_manager.compute", "termination_manager.compute"}
     expected |= {"motion_command.compute", "motion_command.prepare_resets"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any
 
 import pytest
 import torch
@@ -22,43 +22,13 @@ NUM_ENVS = 4
 STEPS = 80
 
 
-class Rollout(NamedTuple):
-    steps: list[tuple[torch.Tensor, ...]]
-    """Per step: policy and critic observations, tokenizer terms (by name), rewards, dones."""
-    dones: int
-    overlaps: bool
-    logs: list[dict[str, float]]
-    """Per step: ``extras["log"]`` as floats (what a consumer reading it at that step sees)."""
-
-
-def _rollout(config: EnvConfig, prepare: Callable[[SonicEnv], None] | None = None) -> Rollout:
-    env = SonicEnv(config)
-    try:
-        if prepare is not None:
-            prepare(env)
-        overlaps = env.env.overlaps_resets  # pyright: ignore[reportAttributeAccessIssue]
-        env.reset()
-        steps, dones, logs = [], 0, []
-        for _ in range(STEPS):
-            step = env.step(torch.zeros(NUM_ENVS, 29))
-            tokens = tuple(v.clone() for _, v in sorted(step.obs.tokenizer.items()))
-            steps.append(
-                (step.obs.policy.clone(), step.obs.critic.clone(), *tokens, step.rewards.clone(), step.dones)
-            )
-            dones += int(step.dones.sum())
-            logs.append({k: float(v) for k, v in step.extras["log"].items()})
-        return Rollout(steps, dones, overlaps, logs)
-    finally:
-        env.close()
-
-
 def test_overlapped_resets_give_isaac_labs_steps_bit_for_bit_in_eval_mode(
-    sample_env_config: Callable[..., EnvConfig],
+    sample_env_config: Callable[..., EnvConfig], rollout: Callable[..., Any]
 ) -> None:
     """80 zero-action eval steps with resets: observations, rewards and dones equal Isaac Lab's order exactly."""
     fields = {"mode": "eval", "motion": {"use_encoder": "g1"}}
-    overlapped, dones, overlaps, _ = _rollout(sample_env_config(**fields))
-    plain, plain_dones, plain_overlaps, _ = _rollout(sample_env_config(overlap_resets=False, **fields))
+    overlapped, dones, overlaps, _ = rollout(sample_env_config(**fields))
+    plain, plain_dones, plain_overlaps, _ = rollout(sample_env_config(overlap_resets=False, **fields))
     assert overlaps and not plain_overlaps
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(overlapped, plain, strict=True)):
@@ -71,6 +41,7 @@ def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
     sample_env_config: Callable[..., EnvConfig],
     monkeypatch: pytest.MonkeyPatch,
     graphed_on_cpu: Callable[[], None],
+    rollout: Callable[..., Any],
     masked: bool,
 ) -> None:
     """The graphed step's own sequence (segments, masked or host-synced reset, flags), replayed by re-running,
@@ -99,12 +70,12 @@ def test_graphed_step_sequence_gives_isaac_labs_steps_bit_for_bit_in_eval_mode(
         inner._graphed_step = counted  # pyright: ignore[reportAttributeAccessIssue]  # noqa: SLF001
 
     config = sample_env_config(cuda_graphs=True, masked_reset=masked, **fields)
-    graphed, dones, _, graphed_logs = _rollout(config, spy)
+    graphed, dones, _, graphed_logs = rollout(config, spy)
     monkeypatch.undo()
     assert calls == [masked] * STEPS, (
         "precondition: every step took the graphed path, with the reset asked for"
     )
-    plain, plain_dones, _, plain_logs = _rollout(sample_env_config(overlap_resets=False, **fields))
+    plain, plain_dones, _, plain_logs = rollout(sample_env_config(overlap_resets=False, **fields))
     assert dones == plain_dones and dones >= NUM_ENVS, "precondition: robots fell and were reset"
     for t, (a, b) in enumerate(zip(graphed, plain, strict=True)):
         for x, y in zip(a, b, strict=True):
