@@ -33,6 +33,9 @@ reset of the listed envs after a host sync instead (``"reset": "isaac_lab"``), t
 after a captured write (``SonicRLEnv.settle_kinematics = False``; ``"settle_kinematics"`` in the line), and
 ``--serial-reset-draws`` makes the motion command's reset draws after the physics instead of beside it
 (``SonicRLEnv.overlap_reset_draws = False``).
+``--compile-terms`` compiles the full env's terms and managers with ``torch.compile`` (``EnvConfig.compile_terms``,
+:mod:`sonic_env.compiled_terms`; ``"compiled_terms"`` in the line counts what was compiled; the compilation runs
+in the warm-up steps, ``"warmup_s"``).
 On CUDA, ``gpu_ms_per_step`` splits the GPU's time per step (CUDA events over another ``--steps`` steps)
 into ``physics`` (the decimation loop: action writes, simulation, scene reads) and ``rest`` (terminations,
 rewards, resets, command, events, observations).

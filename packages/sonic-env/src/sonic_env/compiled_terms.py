@@ -18,8 +18,8 @@ history buffers' Python pointers), the reset draws (their own generators), Warp'
 
 What changes: the kernels, not the math. Fused float arithmetic may round differently from the eager operators
 (``tests/env/test_compiled_terms.py`` bounds it). Compilation runs at the first calls (the graphed step's eager
-warm-up steps, before any capture), about 20 s for the SONIC env on an H200 machine, cached by TorchInductor on disk
-for later processes. Shapes are static at first; a new resident clip set of another size recompiles once with
+warm-up steps, before any capture), 20–45 s for the SONIC env on a fresh H200 machine, 7–8 s in a later process
+(TorchInductor's on-disk cache). Shapes are static at first; a new resident clip set of another size recompiles once with
 dynamic sizes (``torch.compile``'s default), so redraws during training do not compile again and again.
 Class-based terms (Isaac Lab's ``ManagerTermBase``, which managers also ``reset``) stay eager.
 
