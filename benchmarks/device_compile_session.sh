@@ -17,8 +17,8 @@ mkdir -p "$out"
 export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
 data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_compile_'))" | tail -1)
 step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 3 --steps 40)
-train=(python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data"
-    --num-envs 4096 --override ++manager_env.config.terrain_type=plane ++manager_env.compile_terms=true)
+train=(python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --compile-terms --data "$data"
+    --num-envs 4096 --override ++manager_env.config.terrain_type=plane)
 if [ "$part" = 1 ]; then
     python -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)" 2>&1 | tail -1
     timeout 200 "${step[@]}" --variant minimal_varied full --cuda-graphs --num-envs 4096 --terrain plane \

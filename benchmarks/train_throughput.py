@@ -53,6 +53,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         f"++manager_env.commands.motion.motion_lib_cfg.smpl_motion_file={args.data}/smpl_filtered",
         "++manager_env.commands.motion.motion_lib_cfg.multi_thread=False",
         f"++manager_env.cuda_graphs={args.cuda_graphs}",
+        f"++manager_env.compile_terms={args.compile_terms}",
         *args.override,
     ]
     config, start = resolve_config(overrides)
@@ -93,6 +94,7 @@ def _measure(args: argparse.Namespace, num_envs: int) -> dict[str, object]:
         "tf32": args.tf32,
         "bf16": args.bf16,
         "cuda_graphs": args.cuda_graphs,
+        "compile_terms": args.compile_terms,
         "overrides": args.override,
         "iterations": it,
         "env_steps_per_s": round(num_envs * steps * it / (collect_s + learn_s), 1),
@@ -120,6 +122,11 @@ def main() -> None:
     parser.add_argument("--tf32", action="store_true", help="tf32=True: allow TF32 matmuls (opt-in)")
     parser.add_argument("--bf16", action="store_true", help="bf16=True: bf16 autocast in learning (opt-in)")
     parser.add_argument("--cuda-graphs", action="store_true", help="manager_env.cuda_graphs=True (opt-in)")
+    parser.add_argument(
+        "--compile-terms",
+        action="store_true",
+        help="manager_env.compile_terms=True (opt-in; with --cuda-graphs)",
+    )
     parser.add_argument("--data", default=None, help="sample dataset folder (default: generated)")
     parser.add_argument(
         "--override",
@@ -139,6 +146,7 @@ def main() -> None:
         cmd += ["--exp", args.exp, "--iterations", str(args.iterations), "--warmup", str(args.warmup)]
         cmd += ["--data", args.data] + (["--tf32"] if args.tf32 else []) + (["--bf16"] if args.bf16 else [])
         cmd += ["--cuda-graphs"] if args.cuda_graphs else []
+        cmd += ["--compile-terms"] if args.compile_terms else []
         cmd += ["--override", *args.override] if args.override else []
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
