@@ -60,15 +60,21 @@ def term_functions(env: Any) -> list[tuple[str, Any]]:
     return [(name, cfg) for name, cfg in terms if not isinstance(cfg.func, ManagerTermBase)]
 
 
+def _compiled(fn: Callable[..., Any], backend: str | Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """``torch.compile(fn)`` marked as ours; None if ``fn`` already is one."""
+    if getattr(fn, "_sonic_compiled", False):
+        return None
+    compiled = torch.compile(fn, backend=BACKEND if backend is None else backend)
+    compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
+    return compiled
+
+
 def compile_method(obj: Any, attr: str, backend: str | Callable[..., Any] | None = None) -> bool:
     """Replace the bound method ``obj.<attr>`` by its ``torch.compile`` on the instance; False if it already was."""
-    method = getattr(obj, attr)
-    if getattr(method, "_sonic_compiled", False):
-        return False
-    compiled = torch.compile(method, backend=BACKEND if backend is None else backend)
-    compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
-    setattr(obj, attr, compiled)
-    return True
+    compiled = _compiled(getattr(obj, attr), backend)
+    if compiled is not None:
+        setattr(obj, attr, compiled)
+    return compiled is not None
 
 
 def reward_compute(manager: Any) -> Callable[[float], Tensor]:
@@ -118,12 +124,10 @@ def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> 
     """
     names = []
     for name, cfg in term_functions(env):
-        if not name.startswith("obs/") or getattr(cfg.func, "_sonic_compiled", False):
-            continue
-        compiled = torch.compile(cfg.func, backend=BACKEND if backend is None else backend)
-        compiled._sonic_compiled = True  # pyright: ignore[reportFunctionMemberAccess]
-        cfg.func = compiled
-        names.append(name)
+        compiled = _compiled(cfg.func, backend) if name.startswith("obs/") else None
+        if compiled is not None:
+            cfg.func = compiled
+            names.append(name)
     rewards = env.reward_manager
     if not getattr(rewards.compute, "_sonic_compiled", False):
         rewards.compute = reward_compute(rewards)
