@@ -77,8 +77,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
             and the overlap, else the step stays eager.
         masked_reset: with CUDA graphs, reset the done envs on their mask inside the ``done`` graph
             (:mod:`sonic_env.masked_reset`) where the env supports it; False: Isaac Lab's host-synced reset.
-        compile_terms: compile the observation, reward and termination terms with ``torch.compile``
-            (:mod:`sonic_env.compiled_terms`).
+        compile_terms: compile the step's math (terms, reward and termination managers, the motion command's
+            advance and reset, the masked reset's bookkeeping) with ``torch.compile`` (:mod:`sonic_env.compiled_terms`).
         **kwargs: passed to Isaac Lab.
     """
 
@@ -107,7 +107,7 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self._masked_reset_requested = masked_reset
         self._compile_terms = compile_terms
         self.compiled_terms: list[str] = []
-        """Names of the terms replaced by their ``torch.compile`` (:mod:`sonic_env.compiled_terms`)."""
+        """What was replaced by its ``torch.compile``, by name (:func:`sonic_env.compiled_terms.compile_terms`)."""
         self._stepping = False
         self._graphs: SegmentGraphs | None = None
         self._masked_interval: MaskedIntervalEvents | None = None
