@@ -7,6 +7,7 @@ uses) is checked on two quaternion-heavy terms against their eager values, to fl
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,10 @@ import pytest
 import torch
 
 from sonic_env import compiled_terms
-from sonic_env.compiled_terms import compile_terms, term_functions
+from sonic_env.compiled_terms import check_backend, compile_terms, term_functions
 from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
+from sonic_env.env_cfg import make_env
 
 NUM_ENVS = 4
 STEPS = 40
@@ -100,3 +102,20 @@ def test_compile_terms_lists_what_it_compiled_once(
         assert compile_terms(inner, backend="aot_eager") == []
     finally:
         env.close()
+
+
+def test_inductor_on_cuda_without_triton_is_refused_up_front(
+    sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TorchInductor on CUDA needs Triton: without it ``compile_terms`` is refused, with the setting's name, before
+    any simulation is built."""
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "triton" else find_spec(name)
+    )
+    with pytest.raises(RuntimeError, match=r"compile_terms=True .* needs Triton on CUDA"):
+        check_backend("cuda:0", "inductor")
+    with pytest.raises(RuntimeError, match=r"needs Triton"):
+        make_env(sample_env_config(compile_terms=True, device="cuda:0"))
+    check_backend("cpu", "inductor")  # a C++ compiler there, not Triton
+    check_backend("cuda:0", "aot_eager")  # no code generated

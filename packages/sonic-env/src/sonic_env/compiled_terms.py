@@ -28,6 +28,7 @@ Off by default: compiling costs minutes on a CPU and pays only on a GPU, with ``
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -37,11 +38,29 @@ from torch import Tensor
 
 from sonic_env.mdp.commands import MotionCommand
 
-__all__ = ["BACKEND", "compile_method", "compile_terms", "reward_compute", "term_functions"]
+__all__ = ["BACKEND", "check_backend", "compile_method", "compile_terms", "reward_compute", "term_functions"]
 
 BACKEND: str = "inductor"
 """``torch.compile``'s backend for :func:`compile_terms` by default (``"aot_eager"`` in the CPU tests: it traces
 without generating code, so a rollout checks the tracing in seconds)."""
+
+
+def check_backend(device: str | torch.device, backend: str | Callable[..., Any] | None = None) -> None:
+    """Raise a clear error now if ``backend`` cannot compile for ``device`` (else the first step fails deep in torch).
+
+    TorchInductor generates Triton kernels on CUDA: the ``triton`` package must be importable (torch's Linux wheels
+    install it).
+    """
+    backend = BACKEND if backend is None else backend
+    if (
+        backend == "inductor"
+        and torch.device(device).type == "cuda"
+        and importlib.util.find_spec("triton") is None
+    ):
+        raise RuntimeError(
+            "manager_env.compile_terms=True compiles with TorchInductor, which needs Triton on CUDA, but the 'triton' "
+            "package is not installed (torch's Linux wheels bring it); install it or set compile_terms=False"
+        )
 
 
 def term_functions(env: Any) -> list[tuple[str, Any]]:
@@ -121,7 +140,11 @@ def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> 
     Args:
         env: an Isaac Lab manager-based env with its managers loaded.
         backend: ``torch.compile``'s backend (default :data:`BACKEND`); ``"inductor"`` generates fused kernels.
+
+    Raises:
+        RuntimeError: :func:`check_backend` refuses the backend on the env's device.
     """
+    check_backend(env.device, backend)
     names = []
     for name, cfg in term_functions(env):
         compiled = _compiled(cfg.func, backend) if name.startswith("obs/") else None
