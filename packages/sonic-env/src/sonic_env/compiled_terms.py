@@ -19,8 +19,8 @@ history buffers' Python pointers), the reset draws (their own generators), Warp'
 What changes: the kernels, not the math. Fused float arithmetic may round differently from the eager operators
 (``tests/env/test_compiled_terms.py`` bounds it). Compilation runs at the first calls (the graphed step's eager
 warm-up steps, before any capture), 20–45 s for the SONIC env on a fresh H200 machine, 7–8 s in a later process
-(TorchInductor's on-disk cache). Shapes are static at first; a new resident clip set of another size recompiles once with
-dynamic sizes (``torch.compile``'s default), so redraws during training do not compile again and again.
+(TorchInductor's on-disk cache). Shapes are static at first; a new resident clip set of another size recompiles
+once with dynamic sizes (``torch.compile``'s default), so redraws during training do not compile again and again.
 Class-based terms (Isaac Lab's ``ManagerTermBase``, which managers also ``reset``) stay eager.
 
 Off by default: compiling costs minutes on a CPU and pays only on a GPU, with ``cuda_graphs``.
@@ -106,7 +106,8 @@ def reward_compute(manager: Any) -> Callable[[float], Tensor]:
     """
     env = manager._env  # noqa: SLF001 (Isaac Lab keeps them private)
     cfgs = manager._term_cfgs  # noqa: SLF001
-    step_reward, reward, episode_sums = manager._step_reward, manager._reward_buf, manager._episode_sum_buf  # noqa: SLF001
+    step_reward, reward = manager._step_reward, manager._reward_buf  # noqa: SLF001
+    episode_sums = manager._episode_sum_buf  # noqa: SLF001
 
     def compute(dt: float) -> Tensor:
         columns = []
@@ -135,7 +136,8 @@ def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> 
     * the motion command's per-step advance and its reset on the done mask (``motion_command.compute``,
       ``motion_command.prepare_resets``; the draws and the simulator writes in it stay eager).
 
-    The graphed step's masked reset compiles its bookkeeping itself (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
+    The graphed step's masked reset compiles its bookkeeping itself
+    (:meth:`sonic_env.masked_reset.MaskedReset.compile`).
 
     Args:
         env: an Isaac Lab manager-based env with its managers loaded.

@@ -182,7 +182,8 @@ class MaskedReset:
         env.episode_length_buf.masked_fill_(mask, 0)
 
     def compile(self) -> None:
-        """Compile :meth:`bookkeeping` with ``torch.compile`` (``EnvConfig.compile_terms``; :mod:`sonic_env.compiled_terms`)."""
+        """Compile :meth:`bookkeeping` with ``torch.compile`` (``EnvConfig.compile_terms``,
+        :mod:`sonic_env.compiled_terms`)."""
         from sonic_env.compiled_terms import compile_method
 
         compile_method(self, "bookkeeping")

@@ -126,7 +126,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
         )
 
     def load_managers(self) -> None:
-        """Isaac Lab's managers (compiled: ``compile_terms``); the rewards of :meth:`step` are followed by the prepared resets."""
+        """Isaac Lab's managers (compiled under ``compile_terms``); :meth:`step`'s rewards are followed by the
+        prepared resets."""
         super().load_managers()
         if self._compile_terms:
             self.compiled_terms = compile_terms(self)
