@@ -73,13 +73,10 @@ def counted(name: str, fn: Callable[..., Any], totals: Totals) -> Callable[..., 
 
 def instrument(env: Any, totals: Totals) -> None:
     """Wrap the managers' per-step calls and every term function of an Isaac Lab manager-based env."""
-    obs = env.observation_manager
-    for group, cfgs in obs._group_obs_term_cfgs.items():  # noqa: SLF001 (Isaac Lab keeps them private)
-        for name, cfg in zip(obs._group_obs_term_names[group], cfgs, strict=True):  # noqa: SLF001
-            cfg.func = counted(f"obs/{group}/{name}", cfg.func, totals)
-    for prefix, manager in (("reward", env.reward_manager), ("termination", env.termination_manager)):
-        for name, cfg in zip(manager._term_names, manager._term_cfgs, strict=True):  # noqa: SLF001
-            cfg.func = counted(f"{prefix}/{name}", cfg.func, totals)
+    from sonic_env.compiled_terms import manager_terms
+
+    for name, cfg in manager_terms(env):
+        cfg.func = counted(name, cfg.func, totals)
     for attr in ("observation_manager", "reward_manager", "termination_manager", "command_manager"):
         manager = getattr(env, attr)
         manager.compute = counted(f"manager/{attr}.compute", manager.compute, totals)

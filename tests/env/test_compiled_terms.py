@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from sonic_env import compiled_terms
-from sonic_env.compiled_terms import check_backend, compile_terms, term_functions
+from sonic_env.compiled_terms import check_backend, compile_terms, manager_terms
 from sonic_env.config import EnvConfig
 from sonic_env.env import SonicEnv
 from sonic_env.env_cfg import make_env
@@ -74,7 +74,7 @@ def test_inductor_code_matches_the_eager_terms(sample_env_config: Callable[..., 
         for _ in range(3):
             env.step(torch.zeros(NUM_ENVS, 29))
         inner = env.env
-        terms = dict(term_functions(inner))
+        terms = dict(manager_terms(inner))
         for name in ("obs/critic/body_ori", "reward/tracking_vr_5point_local"):
             cfg = terms[name]
             eager = cfg.func(inner, **cfg.params)
@@ -96,7 +96,7 @@ def test_compile_terms_lists_what_it_compiled_once(
     try:
         inner = env.env
         first = compile_terms(inner, backend="aot_eager")
-        terms = [name for name, _ in term_functions(inner) if name.startswith("obs/")]
+        terms = [name for name, _ in manager_terms(inner) if name.startswith("obs/")]
         managers = ["reward_manager.compute", "termination_manager.compute"]
         assert first == [*terms, *managers, "motion_command.compute", "motion_command.prepare_resets"]
         assert compile_terms(inner, backend="aot_eager") == []
@@ -108,7 +108,7 @@ def test_inductor_on_cuda_without_triton_is_refused_up_front(
     sample_env_config: Callable[..., EnvConfig], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """TorchInductor on CUDA needs Triton: without it ``compile_terms`` is refused, with the setting's name, before
-    any simulation is built."""
+    Isaac Lab builds any simulation (``SonicRLEnv.__init__``)."""
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name: None if name == "triton" else find_spec(name)

@@ -38,7 +38,7 @@ from torch import Tensor
 
 from sonic_env.mdp.commands import MotionCommand
 
-__all__ = ["BACKEND", "check_backend", "compile_method", "compile_terms", "reward_compute", "term_functions"]
+__all__ = ["BACKEND", "check_backend", "compile_method", "compile_terms", "manager_terms", "reward_compute"]
 
 BACKEND: str = "inductor"
 """``torch.compile``'s backend for :func:`compile_terms` by default (``"aot_eager"`` in the CPU tests: it traces
@@ -63,8 +63,8 @@ def check_backend(device: str | torch.device, backend: str | Callable[..., Any] 
         )
 
 
-def term_functions(env: Any) -> list[tuple[str, Any]]:
-    """``(name, term cfg)`` of every observation, reward and termination term whose ``func`` is a plain function.
+def manager_terms(env: Any) -> list[tuple[str, Any]]:
+    """``(name, term cfg)`` of every observation, reward and termination term of an Isaac Lab manager-based env.
 
     Names are ``obs/<group>/<term>``, ``reward/<term>``, ``termination/<term>``.
     """
@@ -76,7 +76,7 @@ def term_functions(env: Any) -> list[tuple[str, Any]]:
     for prefix, manager in (("reward", env.reward_manager), ("termination", env.termination_manager)):
         names, cfgs = manager._term_names, manager._term_cfgs  # noqa: SLF001
         terms += [(f"{prefix}/{name}", cfg) for name, cfg in zip(names, cfgs, strict=True)]
-    return [(name, cfg) for name, cfg in terms if not isinstance(cfg.func, ManagerTermBase)]
+    return terms
 
 
 def _compiled(fn: Callable[..., Any], backend: str | Callable[..., Any] | None) -> Callable[..., Any] | None:
@@ -142,14 +142,11 @@ def compile_terms(env: Any, backend: str | Callable[..., Any] | None = None) -> 
     Args:
         env: an Isaac Lab manager-based env with its managers loaded.
         backend: ``torch.compile``'s backend (default :data:`BACKEND`); ``"inductor"`` generates fused kernels.
-
-    Raises:
-        RuntimeError: :func:`check_backend` refuses the backend on the env's device.
     """
-    check_backend(env.device, backend)
     names = []
-    for name, cfg in term_functions(env):
-        compiled = _compiled(cfg.func, backend) if name.startswith("obs/") else None
+    for name, cfg in manager_terms(env):
+        plain = name.startswith("obs/") and not isinstance(cfg.func, ManagerTermBase)
+        compiled = _compiled(cfg.func, backend) if plain else None
         if compiled is not None:
             cfg.func = compiled
             names.append(name)

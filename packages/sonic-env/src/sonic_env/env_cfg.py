@@ -30,7 +30,6 @@ from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
 from sonic_env.actions import ClippedJointPositionActionCfg, sonic_action_cfg
 from sonic_env.assets import ground_plane_usd_path
-from sonic_env.compiled_terms import check_backend
 from sonic_env.config import EnvConfig
 from sonic_env.hfield_contacts import NewtonSampledHeightfieldManager
 from sonic_env.mdp.commands import MotionCommandCfg
@@ -254,8 +253,6 @@ def make_env(config: EnvConfig, env_cfg: SonicEnvCfg | None = None) -> ManagerBa
     graphs under ``config.cuda_graphs`` (CUDA only; not with replay, which writes robots every step),
     the done envs reset inside them unless ``config.masked_reset`` is False.
     """
-    if config.compile_terms:
-        check_backend(config.device)  # before any simulation is built
     cfg = env_cfg if env_cfg is not None else build_env_cfg(config)
     overlap = config.overlap_resets and config.viewer is None
     env = SonicRLEnv(

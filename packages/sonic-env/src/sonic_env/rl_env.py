@@ -56,7 +56,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 from isaaclab_newton.physics import NewtonManager
 
-from sonic_env.compiled_terms import compile_terms
+from sonic_env.compiled_terms import check_backend, compile_terms
 from sonic_env.masked_reset import MaskedReset, unsupported
 from sonic_env.mdp.interval import MaskedIntervalEvents, supports_masked_interval
 from sonic_env.mdp.observations import COMMAND_NAME
@@ -114,6 +114,8 @@ class SonicRLEnv(ManagerBasedRLEnv):
         self._masked_reset: MaskedReset | None = None
         self._draw_stream: torch.cuda.Stream | None = None
         self._draws_ready: torch.cuda.Event | None = None
+        if compile_terms:
+            check_backend(cfg.sim.device)  # before Isaac Lab builds the simulation
         super().__init__(cfg, **kwargs)
 
     @property
