@@ -13,9 +13,7 @@
 set -uo pipefail
 part=$1
 out=$2
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_compile_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_compile_
 step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 3 --steps 40)
 train=(python benchmarks/train_throughput.py --exp sonic_release --tf32 --bf16 --cuda-graphs --compile-terms --data "$data"
     --num-envs 4096 --override ++manager_env.config.terrain_type=plane)

@@ -9,9 +9,7 @@
 # (TF32 + bf16) graphed.
 set -uo pipefail
 out=$1
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_graphs_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_graphs_
 timeout 240 python benchmarks/env_graphs.py --device cuda:0 --checks exact train speed --steps 120 --data "$data" \
     >"$out/graphs.txt" 2>&1
 step=(--device cuda:0 --terrain plane --steps 50 --warmup 10 --probe 2 --data "$data")

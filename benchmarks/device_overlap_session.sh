@@ -10,9 +10,7 @@
 set -uo pipefail
 base=$1
 out=$2
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_overlap_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_overlap_
 step=(--device cuda:0 --terrain plane --variant full --steps 50 --warmup 10 --probe 2 --data "$data")
 python benchmarks/env_step.py --num-envs 4096 8192 "${step[@]}" 2>"$out/env_new.err" | tee "$out/env_new.jsonl"
 PYTHONPATH="$base/packages/sonic-env/src:$base/packages/sonic-data/src:${PYTHONPATH:-}" \

@@ -7,9 +7,7 @@
 #   bash benchmarks/device_sampled_session.sh "$OUT"     # on the GPU machine, after staging
 set -uo pipefail
 out=$1
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_sampled_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_sampled_
 step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 5 --steps 30)
 timeout 220 "${step[@]}" --variant minimal_varied --num-envs 4096 --terrain plane --kernel-profile 3 >"$out/physics.txt" 2>&1
 timeout 100 "${step[@]}" --variant minimal_varied --num-envs 4096 8192 --terrain hfield --collision sampled \

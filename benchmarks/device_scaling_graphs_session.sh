@@ -6,9 +6,7 @@
 #   bash benchmarks/device_scaling_graphs_session.sh "$OUT"       # on the GPU machine, after staging
 set -uo pipefail
 out=$1
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_scaling_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_scaling_
 # Compile Warp's kernels once before the timed runs (4 ranks would otherwise compile them together).
 timeout 150 python benchmarks/env_step.py --device cuda:0 --variant full --num-envs 64 --steps 2 --warmup 1 \
     --probe 1 --data "$data" >"$out/warm.txt" 2>&1

@@ -7,9 +7,7 @@
 #   bash benchmarks/device_sizes_session.sh "$OUT"       # on the GPU machine, after staging
 set -uo pipefail
 out=$1
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_sizes_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_sizes_
 timeout 150 python benchmarks/env_step.py --device cuda:0 --variant minimal_varied --num-envs 1024 4096 8192 \
     --steps 50 --warmup 10 --probe 2 --data "$data" >"$out/env_step.txt" 2>&1
 train=(--exp sonic_release --tf32 --bf16 --cuda-graphs --data "$data")

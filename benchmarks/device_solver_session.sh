@@ -8,9 +8,7 @@
 # line's peak_usage has the busiest world's solver iterations, and mean_reward / done_rate.
 set -uo pipefail
 out=$1
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_solver_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_solver_
 echo "$data" >"$out/data_dir.txt"
 step=(--device cuda:0 --terrain plane --num-envs 4096 --steps 50 --warmup 10 --probe 5 --data "$data")
 timeout 280 python benchmarks/env_step.py --variant minimal minimal_varied "${step[@]}" >"$out/env_step.txt" 2>&1

@@ -10,9 +10,7 @@
 set -uo pipefail
 part=$1
 out=$2
-mkdir -p "$out"
-export WARP_CACHE_PATH=${WARP_CACHE_PATH:-/tmp/sonic-warp-cache}
-data=$(python -c "import sys; sys.path.insert(0, 'benchmarks'); from env_step import sample_data; print(sample_data(None, 'sonic_terrain_'))" | tail -1)
+source "$(dirname "$0")/device_prelude.sh" && device_prelude "$out" sonic_terrain_
 step=(python benchmarks/env_step.py --device cuda:0 --data "$data" --warmup 10 --probe 5)
 if [ "$part" = 1 ]; then
     timeout 330 "${step[@]}" --variant minimal_varied --num-envs 4096 --terrain plane trimesh hfield --steps 30 \
